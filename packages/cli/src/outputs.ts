@@ -1,0 +1,58 @@
+import { writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { extensionOf, type OpenApiDocument, type SchemaObject } from '@replicant/protocol';
+import { CliError } from './errors.js';
+
+/** Bytes and a file extension for a file output (a data URI or a URL). */
+async function fetchFile(value: string): Promise<{ bytes: Buffer; ext: string }> {
+  if (value.startsWith('data:')) {
+    const comma = value.indexOf(',');
+    const meta = value.slice(5, comma);
+    const data = value.slice(comma + 1);
+    const bytes = meta.includes(';base64') ? Buffer.from(data, 'base64') : Buffer.from(decodeURIComponent(data));
+    return { bytes, ext: extensionOf(meta.split(';')[0] ?? '') };
+  }
+  const response = await fetch(value);
+  if (!response.ok) throw new CliError(`could not download the output ${value}: HTTP ${response.status}`);
+  return { bytes: Buffer.from(await response.arrayBuffer()), ext: extname(new URL(value).pathname) };
+}
+
+/** Where the `i`-th file of an output goes: `-o PATH` or `output<ext>`, numbered for lists. */
+function fileName(base: string | undefined, ext: string, index: number | undefined): string {
+  if (base === undefined) return index === undefined ? `output${ext}` : `output.${index}${ext}`;
+  if (index === undefined) return base;
+  const baseExt = extname(base);
+  return `${base.slice(0, base.length - baseExt.length)}.${index}${baseExt || ext}`;
+}
+
+/**
+ * Shows a finished prediction's output as `cog predict` does: files are written to disk (and
+ * their names printed), text is printed raw, text streams joined, anything else as JSON.
+ */
+export async function presentOutput(schema: OpenApiDocument, output: unknown, outPath: string | undefined): Promise<string[]> {
+  const spec: SchemaObject = schema.components.schemas.Output ?? {};
+  const isFile = (s: SchemaObject | undefined) => s?.type === 'string' && s.format === 'uri';
+  const written: string[] = [];
+  const save = async (value: unknown, index: number | undefined) => {
+    if (typeof value !== 'string') return;
+    const { bytes, ext } = await fetchFile(value);
+    const name = fileName(outPath, ext, index);
+    await writeFile(name, bytes);
+    written.push(name);
+  };
+  if (output === null || output === undefined) {
+    process.stderr.write('No output generated\n');
+  } else if (isFile(spec)) {
+    await save(output, undefined);
+  } else if (spec.type === 'array' && isFile(spec.items) && Array.isArray(output)) {
+    for (const [i, value] of output.entries()) await save(value, i);
+  } else if (spec['x-cog-array-display'] === 'concatenate' && Array.isArray(output)) {
+    process.stdout.write(`${output.join('')}\n`);
+  } else if (typeof output === 'string') {
+    process.stdout.write(`${output}\n`);
+  } else {
+    process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+  }
+  for (const name of written) process.stderr.write(`Written output to ${name}\n`);
+  return written;
+}

@@ -1,0 +1,3 @@
+export * from './cog.js';
+export * from './mime.js';
+export * from './openapi.js';

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { register } from 'node:module';
+import { extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+import { type CogConfig, ModelConfigError, splitReference } from './config.js';
+import { isPredictor, type Predictor } from './predictor.js';
+import { checkDeclarations } from './validate.js';
+
+let hookRegistered = false;
+
+/** Loads the predictor that `ref` (from cog.yaml) names in the model folder `dir`. */
+export async function loadPredictor(dir: string, config: CogConfig): Promise<Predictor> {
+  if (!config.predict)
+    throw new ModelConfigError('cog.yaml has no "predict:" (or "run:") line naming the predictor, e.g. predict: "predict.ts:Predictor"');
+  const { file, exportName } = splitReference(config.predict);
+  const path = resolve(dir, file);
+  const ext = extname(path);
+  if (ext === '.py') {
+    throw new ModelConfigError(`${file} is a Python predictor; this is the TypeScript runtime (use the Python runtime for predict.py)`);
+  }
+  if (!['.ts', '.mts', '.js', '.mjs'].includes(ext))
+    throw new ModelConfigError(`cog.yaml: predictor file ${file} must be .ts, .mts, .js or .mjs`);
+  if (!existsSync(path)) throw new ModelConfigError(`cog.yaml names ${file}, which does not exist in ${dir}`);
+  registerRuntimeAlias();
+  let module: Record<string, unknown>;
+  try {
+    module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+  } catch (error) {
+    throw withInstallHint(error, dir);
+  }
+  const names = exportName ? [exportName] : ['Predictor', 'default'];
+  const name = names.find((n) => module[n] !== undefined);
+  if (name === undefined) {
+    throw new ModelConfigError(`${file} does not export ${names.map((n) => `"${n}"`).join(' or ')}`);
+  }
+  const predictor = module[name];
+  if (!isPredictor(predictor)) {
+    throw new ModelConfigError(`${file}: export "${name}" is not a predictor; make it with definePredictor({ inputs, output, predict })`);
+  }
+  checkDeclarations(predictor.inputs);
+  return predictor;
+}
+
+/** Makes '@replicant/runtime' in model code resolve to this very runtime. */
+function registerRuntimeAlias(): void {
+  if (hookRegistered) return;
+  hookRegistered = true;
+  const runtimeUrl = new URL('./index.js', import.meta.url).href;
+  register(new URL('./resolve-hook.js', import.meta.url), { data: { runtimeUrl } });
+}
+
+function withInstallHint(error: unknown, dir: string): Error {
+  const err = error instanceof Error ? error : new Error(String(error));
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ERR_MODULE_NOT_FOUND' && existsSync(join(dir, 'package.json')) && !existsSync(join(dir, 'node_modules'))) {
+    err.message += ` (the model folder has a package.json but no node_modules: run "npm install" in ${dir})`;
+  }
+  return err;
+}
