@@ -2,11 +2,12 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
+import { isIP } from 'node:net';
 import { basename, join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extensionOf, mimeTypeOf } from '@replicant/protocol';
-import { guardedLookup } from './guard.js';
+import { guardedLookup, isBlockedAddress } from './guard.js';
 
 /** Limits on file inputs. */
 export interface DownloadLimits {
@@ -53,6 +54,11 @@ function fetchFollowing(url: string, limits: DownloadLimits, signal: AbortSignal
     const parsed = new URL(url);
     const get = parsed.protocol === 'https:' ? httpsGet : parsed.protocol === 'http:' ? httpGet : undefined;
     if (!get) return reject(new Error(`cannot download ${parsed.protocol} URLs`));
+    // Node skips the lookup for IP literals, so they are checked here.
+    const literal = parsed.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(literal) && isBlockedAddress(literal)) {
+      return reject(new Error(`refusing to fetch from ${literal}: a link-local or metadata address`));
+    }
     const request = get(
       parsed,
       { lookup: guardedLookup, signal, timeout: limits.timeoutMs, headers: { 'user-agent': 'replicant-runtime' } },

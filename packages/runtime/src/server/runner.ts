@@ -64,10 +64,14 @@ export class Runner {
       void order.webhook?.completed();
     };
     signal.addEventListener('abort', () => settle('canceled'), { once: true });
-    let workDir: string | undefined;
     const execution = withLogSink(sink, async () => {
-      workDir = await mkdtemp(join(tmpdir(), 'replicant-input-'));
-      await this.#execute(prediction, workDir);
+      // Input files live only as long as predict runs: gone before the prediction is announced done.
+      const workDir = await mkdtemp(join(tmpdir(), 'replicant-input-'));
+      try {
+        await this.#execute(prediction, workDir);
+      } finally {
+        await rm(workDir, { recursive: true, force: true });
+      }
     });
     execution
       .then(
@@ -77,7 +81,6 @@ export class Runner {
       .finally(() => {
         this.#busy--;
         if (this.#busy === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-        if (workDir) void rm(workDir, { recursive: true, force: true });
       });
     return prediction;
   }
