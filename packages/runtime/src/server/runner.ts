@@ -58,12 +58,6 @@ export class Runner {
       prediction.logs += text;
       order.webhook?.changed('logs');
     };
-    const settle = (status: 'succeeded' | 'failed' | 'canceled', error?: unknown) => {
-      if (!prediction.finish(status, error)) return;
-      this.#active.delete(prediction.id);
-      void order.webhook?.completed();
-    };
-    signal.addEventListener('abort', () => settle('canceled'), { once: true });
     const execution = withLogSink(sink, async () => {
       // Input files live only as long as predict runs: gone before the prediction is announced done.
       const workDir = await mkdtemp(join(tmpdir(), 'replicant-input-'));
@@ -73,16 +67,24 @@ export class Runner {
         await rm(workDir, { recursive: true, force: true });
       }
     });
-    execution
-      .then(
-        () => settle('succeeded'),
-        (error: unknown) => settle(signal.aborted ? 'canceled' : 'failed', error),
-      )
-      .finally(() => {
-        this.#busy--;
-        if (this.#busy === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-      });
+    void execution.then(
+      () => this.#settle(prediction, 'succeeded'),
+      (error: unknown) => this.#settle(prediction, signal.aborted ? 'canceled' : 'failed', error),
+    );
     return prediction;
+  }
+
+  /**
+   * Ends a prediction once predict has returned: the slot is freed first, so that whoever
+   * hears of the end (a webhook, a sync caller) can send the next prediction straight away.
+   * A cancel is `canceled` only if it cut the work short; predict learns of it through its
+   * signal, and a predict that ignores the signal runs to its end (as in Cog).
+   */
+  #settle(prediction: Prediction, status: 'succeeded' | 'failed' | 'canceled', error?: unknown): void {
+    this.#busy--;
+    if (this.#busy === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    this.#active.delete(prediction.id);
+    if (prediction.finish(status, error)) void prediction.order.webhook?.completed();
   }
 
   /** Cancels a running prediction; false if there is none with that id. */

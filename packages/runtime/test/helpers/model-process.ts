@@ -2,6 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HealthCheckResponse, ListeningAnnouncement } from '@replicant/protocol';
 
+// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field by the assertions
+type Answer = any;
+
 const BIN = fileURLToPath(new URL('../../../cli/bin/replicant.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/models/', import.meta.url));
 
@@ -65,7 +68,7 @@ export class ModelProcess {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: any }> {
+  ): Promise<{ status: number; body: Answer }> {
     const response = await fetch(`${this.url}${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...headers },
