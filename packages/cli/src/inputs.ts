@@ -33,7 +33,7 @@ export async function buildInput(schema: OpenApiDocument, flags: readonly string
   const properties = schema.components.schemas.Input?.properties ?? {};
   const input: Record<string, unknown> = {};
   for (const [name, values] of gatherInputFlags(flags)) {
-    const raw = properties[name];
+    const raw = Object.hasOwn(properties, name) ? properties[name] : undefined;
     if (!raw) {
       const known = Object.keys(properties);
       throw new CliError(`unknown input "${name}"; this model takes: ${known.length > 0 ? known.join(', ') : 'no inputs'}`, 2);

@@ -50,11 +50,11 @@ function registerRuntimeAlias(): void {
   register(new URL('./resolve-hook.js', import.meta.url), { data: { runtimeUrl } });
 }
 
-function withInstallHint(error: unknown, dir: string): Error {
-  const err = error instanceof Error ? error : new Error(String(error));
-  const code = (err as NodeJS.ErrnoException).code;
+function withInstallHint(error: unknown, dir: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ERR_MODULE_NOT_FOUND' && existsSync(join(dir, 'package.json')) && !existsSync(join(dir, 'node_modules'))) {
-    err.message += ` (the model folder has a package.json but no node_modules: run "npm install" in ${dir})`;
+    const message = (error as Error).message;
+    return new ModelConfigError(`${message} (the model folder has a package.json but no node_modules: run "npm install" in ${dir})`);
   }
-  return err;
+  return error;
 }

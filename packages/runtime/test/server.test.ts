@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,5 +132,66 @@ describe('setup', () => {
     await server.settled();
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+  });
+});
+
+describe('model code that misbehaves', () => {
+  it('fails only the prediction an uncaught error came from', async () => {
+    const server = await ModelProcess.start(fixture('stray-error'));
+    try {
+      await server.settled();
+      const timer = await server.request('POST', '/predictions', { input: { how: 'timer' } });
+      expect(timer.body).toMatchObject({ status: 'failed', error: 'thrown from a timer' });
+      const rejection = await server.request('POST', '/predictions', { input: { how: 'rejection' } });
+      expect(rejection.body).toMatchObject({ status: 'failed', error: 'nobody caught me' });
+      const fine = await server.request('POST', '/predictions', { input: { how: 'none' } });
+      expect(fine.body).toMatchObject({ status: 'succeeded', output: 'fine' });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('model dependencies', () => {
+  const model = (dir: string) => {
+    writeFileSync(join(dir, 'cog.yaml'), 'predict: "predict.ts:Predictor"\n');
+    writeFileSync(join(dir, 'package.json'), '{ "name": "with-deps", "private": true, "dependencies": { "greeter": "1.0.0" } }\n');
+    writeFileSync(
+      join(dir, 'predict.ts'),
+      "import { greet } from 'greeter';\nimport { definePredictor, Input, Output } from '@replicant/runtime';\n" +
+        'export const Predictor = definePredictor({ inputs: { name: Input.string() }, output: Output.string(), predict: ({ name }) => greet(name) });\n',
+    );
+  };
+
+  it("come from the model folder's own node_modules", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'with-deps-'));
+    model(dir);
+    mkdirSync(join(dir, 'node_modules', 'greeter'), { recursive: true });
+    writeFileSync(
+      join(dir, 'node_modules', 'greeter', 'package.json'),
+      '{ "name": "greeter", "version": "1.0.0", "type": "module", "main": "index.js" }',
+    );
+    writeFileSync(join(dir, 'node_modules', 'greeter', 'index.js'), "export const greet = (name) => 'greetings, ' + name;\n");
+    const server = await ModelProcess.start(dir);
+    try {
+      expect((await server.settled()).status).toBe('READY');
+      const { body } = await server.request('POST', '/predictions', { input: { name: 'Ada' } });
+      expect(body.output).toBe('greetings, Ada');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('fail setup with a hint when they were never installed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'with-deps-'));
+    model(dir);
+    const server = await ModelProcess.start(dir);
+    try {
+      const health = await server.settled();
+      expect(health.status).toBe('SETUP_FAILED');
+      expect(health.setup.logs).toContain(`run "npm install" in ${dir}`);
+    } finally {
+      await server.stop();
+    }
   });
 });

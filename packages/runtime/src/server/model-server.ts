@@ -8,13 +8,13 @@ import type {
   SetupResult,
   ValidationErrorEntry,
 } from '@replicant/protocol';
-import { readCogConfig } from '../config.js';
+import { ModelConfigError, readCogConfig } from '../config.js';
 import { loadPredictor } from '../loader.js';
 import type { Predictor } from '../predictor.js';
 import { buildOpenApi } from '../schema.js';
 import { validateInput } from '../validate.js';
 import { HttpError, readJsonBody } from './body.js';
-import { captureOutput, withLogSink, writeStderr, writeStdout } from './logs.js';
+import { captureOutput, runInScope, writeStderr, writeStdout } from './logs.js';
 import { checkEnvelope, prefersAsync } from './request.js';
 import { Runner } from './runner.js';
 import { WebhookNotifier, type WebhookSettings } from './webhooks.js';
@@ -143,11 +143,11 @@ export class ModelServer {
     const started = new Date().toISOString();
     this.#setup = { started_at: started, completed_at: null, logs: '', status: 'starting' };
     const setup = this.#setup;
-    const sink = (text: string) => {
+    const append = (text: string) => {
       setup.logs += text;
     };
     try {
-      await withLogSink(sink, async () => {
+      await runInScope({ log: append }, async () => {
         const config = await readCogConfig(this.#options.dir);
         for (const [name, value] of Object.entries(config.environment)) process.env[name] = value;
         const predictor = await loadPredictor(this.#options.dir, config);
@@ -173,7 +173,9 @@ export class ModelServer {
       const err = error instanceof Error ? error : new Error(String(error));
       this.#setupError = err.message;
       const logs = setup.logs ?? '';
-      setup.logs = `${logs}${logs === '' || logs.endsWith('\n') ? '' : '\n'}${err.stack ?? err.message}\n`;
+      // A mistake in the model folder is explained by its message; a crash in model code needs its stack.
+      const shown = error instanceof ModelConfigError ? err.message : (err.stack ?? err.message);
+      setup.logs = `${logs}${logs === '' || logs.endsWith('\n') ? '' : '\n'}${shown}\n`;
       setup.status = 'failed';
       this.#state = 'SETUP_FAILED';
       log('error', `setup failed: ${err.message}`);

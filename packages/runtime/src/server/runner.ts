@@ -5,7 +5,7 @@ import type { InputSpec } from '../inputs.js';
 import type { OutputSpec } from '../outputs.js';
 import type { PredictContext, Predictor } from '../predictor.js';
 import { type DownloadLimits, downloadInput, encodeOutputFile, type OutputFileOptions } from './files.js';
-import { withLogSink } from './logs.js';
+import { runInScope } from './logs.js';
 import { Prediction, type PredictionOrder } from './prediction.js';
 
 /** How a runner treats files. */
@@ -53,12 +53,12 @@ export class Runner {
     prediction.begin();
     order.webhook?.start();
     const signal = prediction.controller.signal;
-    const sink = (text: string) => {
+    const log = (text: string) => {
       if (prediction.terminal) return;
       prediction.logs += text;
       order.webhook?.changed('logs');
     };
-    const execution = withLogSink(sink, async () => {
+    const execution = runInScope({ log }, async () => {
       // Input files live only as long as predict runs: gone before the prediction is announced done.
       const workDir = await mkdtemp(join(tmpdir(), 'replicant-input-'));
       try {
