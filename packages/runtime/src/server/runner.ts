@@ -27,12 +27,14 @@ export class Runner {
   readonly #predictor: Predictor;
   readonly #options: RunnerOptions;
   readonly #active = new Map<string, Prediction>();
+  readonly #hasFileInputs: boolean;
   #busy = 0;
   #idleWaiters: (() => void)[] = [];
 
   constructor(predictor: Predictor, options: RunnerOptions) {
     this.#predictor = predictor;
     this.#options = options;
+    this.#hasFileInputs = Object.values(predictor.inputs).some((spec) => spec.kind === 'path' || spec.item?.kind === 'path');
   }
 
   /** True when every slot is taken (a canceled prediction holds its slot until predict returns). */
@@ -60,11 +62,11 @@ export class Runner {
     };
     const execution = runInScope({ log }, async () => {
       // Input files live only as long as predict runs: gone before the prediction is announced done.
-      const workDir = await mkdtemp(join(tmpdir(), 'replicant-input-'));
+      const files = new InputFiles();
       try {
-        await this.#execute(prediction, workDir);
+        await this.#execute(prediction, files);
       } finally {
-        await rm(workDir, { recursive: true, force: true });
+        await files.remove();
       }
     });
     void execution.then(
@@ -106,9 +108,9 @@ export class Runner {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  async #execute(prediction: Prediction, workDir: string): Promise<void> {
+  async #execute(prediction: Prediction, inputFiles: InputFiles): Promise<void> {
     const { signal } = prediction.controller;
-    const values = await this.#prepareInputs(prediction.order.values, workDir, signal);
+    const values = await this.#prepareInputs(prediction.order.values, inputFiles, signal);
     signal.throwIfAborted();
     const context: PredictContext = {
       signal,
@@ -141,7 +143,9 @@ export class Runner {
   }
 
   /** Replaces file-input URLs with local files (all downloads of a request run at once). */
-  async #prepareInputs(values: Record<string, unknown>, workDir: string, signal: AbortSignal): Promise<Record<string, unknown>> {
+  async #prepareInputs(values: Record<string, unknown>, inputFiles: InputFiles, signal: AbortSignal): Promise<Record<string, unknown>> {
+    if (!this.#hasFileInputs) return values;
+    const workDir = await inputFiles.dir();
     const prepared: Record<string, unknown> = { ...values };
     const jobs: Promise<void>[] = [];
     let index = 0;
@@ -172,6 +176,20 @@ export class Runner {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw new Error(`could not fetch a file input: ${(failed.reason as Error).message}`);
     return prepared;
+  }
+}
+
+/** The temporary folder of one prediction's file inputs, made only when there are some. */
+class InputFiles {
+  #dir: Promise<string> | undefined;
+
+  dir(): Promise<string> {
+    this.#dir ??= mkdtemp(join(tmpdir(), 'replicant-input-'));
+    return this.#dir;
+  }
+
+  async remove(): Promise<void> {
+    if (this.#dir) await rm(await this.#dir, { recursive: true, force: true });
   }
 }
 
