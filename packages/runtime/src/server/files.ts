@@ -1,10 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { isIP } from 'node:net';
 import { basename, join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extensionOf, mimeTypeOf } from '@replicant/protocol';
 import { guardedLookup, isBlockedAddress } from './guard.js';
@@ -28,7 +28,7 @@ export async function downloadInput(url: string, dir: string, index: number, lim
     const { bytes, mimeType } = decodeDataUrl(url);
     if (bytes.length > limits.maxBytes) throw new Error(`file input is larger than ${limits.maxBytes} bytes`);
     const path = join(folder, `file${extensionOf(mimeType)}`);
-    await pipeline(Readable.from([bytes]), createWriteStream(path));
+    await writeFile(path, bytes);
     return path;
   }
   const path = join(folder, fileNameOf(url));

@@ -17,7 +17,7 @@ import { HttpError, readJsonBody } from './body.js';
 import { captureOutput, runInScope, writeStderr, writeStdout } from './logs.js';
 import { checkEnvelope, prefersAsync } from './request.js';
 import { Runner } from './runner.js';
-import { WebhookNotifier, type WebhookSettings } from './webhooks.js';
+import type { WebhookSettings } from './webhooks.js';
 
 /** How to serve a model folder. */
 export interface ServeOptions {
@@ -75,7 +75,6 @@ export class ModelServer {
   #openapi: OpenApiDocument | undefined;
   #runner: Runner | undefined;
   #stopping: Promise<void> | undefined;
-  #setupDone: Promise<void> | undefined;
 
   constructor(options: ServeOptions) {
     this.#options = options;
@@ -113,13 +112,8 @@ export class ModelServer {
     const shown = host.includes(':') ? `[${host}]` : host;
     const announcement: ListeningAnnouncement = { replicant: 'listening', host, port, url: `http://${shown}:${port}` };
     writeStdout(JSON.stringify(announcement));
-    this.#setupDone = this.#runSetup();
+    void this.#runSetup();
     return announcement;
-  }
-
-  /** Resolves once setup has finished, well or badly. */
-  async ready(): Promise<void> {
-    await this.#setupDone;
   }
 
   /** Stops taking requests, lets running predictions finish (canceling them after `graceMs`), closes. */
@@ -164,6 +158,7 @@ export class ModelServer {
           concurrency,
           ...(this.#options.uploadUrl !== undefined && { uploadUrl: this.#options.uploadUrl }),
           downloads: { maxBytes: this.#options.maxInputFileBytes ?? 2 ** 31, timeoutMs: 120_000 },
+          webhooks: this.#webhookSettings,
         });
       });
       setup.status = 'succeeded';
@@ -253,34 +248,22 @@ export class ModelServer {
     if (errors.length > 0) throw new HttpError(422, { detail: errors });
     if (runner.full || (id !== undefined && runner.get(id))) throw new HttpError(409, { detail: 'Already running a prediction' });
     const predictionId = id ?? newId();
-    const trace = traceHeaders(request);
-    let prediction: ReturnType<Runner['submit']> | undefined;
-    const notifier = envelope.webhook
-      ? new WebhookNotifier(
-          envelope.webhook,
-          envelope.filter,
-          this.#webhookSettings,
-          () => (prediction as NonNullable<typeof prediction>).response(),
-          trace,
-        )
-      : undefined;
-    prediction = runner.submit({
+    const prediction = runner.submit({
       id: predictionId,
       values: input.values,
       echo: input.echo,
       context: { ...envelope.context, id: predictionId },
       createdAt: envelope.createdAt ?? new Date().toISOString(),
-      ...(notifier && { webhook: notifier }),
+      ...(envelope.webhook && { webhook: { url: envelope.webhook, filter: envelope.filter } }),
+      trace: traceHeaders(request),
     });
     if (prefersAsync(headerOf(request, 'prefer'))) return send(response, 202, prediction.response());
     // A sync caller that goes away cancels its prediction, as Cog's newer server does.
-    const running = prediction;
-    const onClose = () => {
-      if (!response.writableFinished) runner.cancel(running.id);
-    };
-    response.once('close', onClose);
-    await running.done;
-    send(response, 200, running.response());
+    response.once('close', () => {
+      if (!response.writableFinished) runner.cancel(prediction.id);
+    });
+    await prediction.done;
+    send(response, 200, prediction.response());
   }
 
   #cancel(id: string, response: ServerResponse): void {

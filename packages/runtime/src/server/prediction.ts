@@ -1,4 +1,4 @@
-import type { PredictionResponse, PredictionStatus } from '@replicant/protocol';
+import type { PredictionResponse, PredictionStatus, WebhookEvent } from '@replicant/protocol';
 import type { WebhookNotifier } from './webhooks.js';
 
 /** What a caller asked for, once checked. */
@@ -10,7 +10,10 @@ export interface PredictionOrder {
   echo: Record<string, unknown>;
   context: Record<string, string>;
   createdAt: string;
-  webhook?: WebhookNotifier;
+  /** Where to send webhooks, and which. */
+  webhook?: { url: string; filter: readonly WebhookEvent[] };
+  /** Trace context (`traceparent`, `tracestate`) to pass on with webhooks and uploads. */
+  trace: Record<string, string>;
 }
 
 /** One prediction's state. Its status only moves forward, and a terminal status is final. */
@@ -18,6 +21,8 @@ export class Prediction {
   readonly id: string;
   readonly order: PredictionOrder;
   readonly controller = new AbortController();
+  /** Sends this prediction's webhooks, when it has a webhook URL. */
+  notifier: WebhookNotifier | undefined;
   status: PredictionStatus = 'starting';
   output: unknown = null;
   logs = '';

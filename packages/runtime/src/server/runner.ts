@@ -7,6 +7,7 @@ import type { PredictContext, Predictor } from '../predictor.js';
 import { type DownloadLimits, downloadInput, encodeOutputFile, type OutputFileOptions } from './files.js';
 import { runInScope } from './logs.js';
 import { Prediction, type PredictionOrder } from './prediction.js';
+import { WebhookNotifier, type WebhookSettings } from './webhooks.js';
 
 /** How a runner treats files. */
 export interface RunnerOptions {
@@ -15,8 +16,7 @@ export interface RunnerOptions {
   /** Base URL for file outputs; data URIs when absent. */
   uploadUrl?: string;
   downloads: DownloadLimits;
-  /** Headers to pass on with uploads (trace context), per prediction. */
-  uploadHeaders?: (prediction: Prediction) => Record<string, string>;
+  webhooks: WebhookSettings;
 }
 
 /**
@@ -52,13 +52,17 @@ export class Runner {
     const prediction = new Prediction(order);
     this.#active.set(prediction.id, prediction);
     this.#busy++;
+    if (order.webhook) {
+      const { url, filter } = order.webhook;
+      prediction.notifier = new WebhookNotifier(url, filter, this.#options.webhooks, () => prediction.response(), order.trace);
+    }
     prediction.begin();
-    order.webhook?.start();
+    prediction.notifier?.start();
     const signal = prediction.controller.signal;
     const log = (text: string) => {
       if (prediction.terminal) return;
       prediction.logs += text;
-      order.webhook?.changed('logs');
+      prediction.notifier?.changed('logs');
     };
     const execution = runInScope({ log }, async () => {
       // Input files live only as long as predict runs: gone before the prediction is announced done.
@@ -86,7 +90,7 @@ export class Runner {
     this.#busy--;
     if (this.#busy === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     this.#active.delete(prediction.id);
-    if (prediction.finish(status, error)) void prediction.order.webhook?.completed();
+    if (prediction.finish(status, error)) void prediction.notifier?.completed();
   }
 
   /** Cancels a running prediction; false if there is none with that id. */
@@ -124,7 +128,7 @@ export class Runner {
     const files: OutputFileOptions = {
       predictionId: prediction.id,
       ...(this.#options.uploadUrl !== undefined && { uploadUrl: this.#options.uploadUrl }),
-      ...(this.#options.uploadHeaders && { headers: this.#options.uploadHeaders(prediction) }),
+      headers: prediction.order.trace,
     };
     const result = await this.#predictor.predict(values as never, context);
     if (spec.kind !== 'iterator') {
@@ -137,7 +141,7 @@ export class Runner {
     for await (const item of items) {
       if (signal.aborted || prediction.terminal) break;
       output.push(await encodeOutput(item, spec.item as OutputSpec, files, `output[${output.length}]`));
-      prediction.order.webhook?.changed('output');
+      prediction.notifier?.changed('output');
     }
     signal.throwIfAborted();
   }

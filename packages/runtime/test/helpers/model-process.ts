@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { HealthCheckResponse, ListeningAnnouncement } from '@replicant/protocol';
+import type { HealthCheckResponse } from '@replicant/protocol';
+import { ModelServerProcess } from '../../src/server/launch.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field by the assertions
 type Answer = any;
@@ -13,53 +13,42 @@ export function fixture(name: string): string {
   return `${FIXTURES}${name}`;
 }
 
-/** A real `replicant predictor serve` process on a free port. */
+/** A real `replicant predictor serve` process on a free port, with request helpers for tests. */
 export class ModelProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly stderr: string[];
-  readonly exited: Promise<number | null>;
+  readonly #server: ModelServerProcess;
 
-  private constructor(url: string, child: ChildProcess, stderr: string[], exited: Promise<number | null>) {
-    this.url = url;
-    this.child = child;
-    this.stderr = stderr;
-    this.exited = exited;
+  private constructor(server: ModelServerProcess) {
+    this.#server = server;
   }
 
   /** Starts the server for `dir` and waits until it listens (not until setup is done). */
   static async start(dir: string, options: { args?: string[]; env?: Record<string, string> } = {}): Promise<ModelProcess> {
-    const child = spawn(process.execPath, [BIN, 'predictor', 'serve', dir, '--port', '0', ...(options.args ?? [])], {
+    const server = await ModelServerProcess.launch({
+      command: [process.execPath, BIN, 'predictor', 'serve', dir, '--port', '0', ...(options.args ?? [])],
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const stderr: string[] = [];
-    child.stderr?.setEncoding('utf8').on('data', (t: string) => stderr.push(t));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      let buffer = '';
-      child.stdout?.setEncoding('utf8').on('data', (t: string) => {
-        buffer += t;
-        const line = buffer.split('\n').find((l) => l.includes('"replicant":"listening"'));
-        if (line) resolve((JSON.parse(line) as ListeningAnnouncement).url);
-      });
-      void exited.then((code) => reject(new Error(`server exited with ${code}: ${stderr.join('')}`)));
-    });
-    return new ModelProcess(url, child, stderr, exited);
+    return new ModelProcess(server);
+  }
+
+  get url(): string {
+    return this.#server.url;
+  }
+
+  get child() {
+    return this.#server.child;
+  }
+
+  get exited(): Promise<number | null> {
+    return this.#server.exited;
   }
 
   /** Polls the health check until setup has finished; returns the final health. */
-  async settled(): Promise<HealthCheckResponse> {
-    for (let i = 0; i < 1000; i++) {
-      const health = await this.health();
-      if (health.status !== 'STARTING') return health;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('setup did not finish');
+  settled(): Promise<HealthCheckResponse> {
+    return this.#server.settled(10);
   }
 
-  async health(): Promise<HealthCheckResponse> {
-    return (await (await fetch(`${this.url}/health-check`)).json()) as HealthCheckResponse;
+  health(): Promise<HealthCheckResponse> {
+    return this.#server.health();
   }
 
   /** Sends a request; JSON bodies are encoded, and the answer's JSON decoded. */
@@ -80,10 +69,6 @@ export class ModelProcess {
 
   /** Stops the server (POST /shutdown, then SIGKILL if it lingers). */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    await fetch(`${this.url}/shutdown`, { method: 'POST' }).catch(() => undefined);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await this.exited;
-    clearTimeout(timer);
+    await this.#server.stop(5000);
   }
 }
