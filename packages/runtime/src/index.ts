@@ -14,5 +14,6 @@ export {
   type PredictResult,
 } from './predictor.js';
 export { buildOpenApi } from './schema.js';
+export { inputSpecsFromSchema } from './schema-reader.js';
 export { Secret } from './secret.js';
 export { validateInput } from './validate.js';

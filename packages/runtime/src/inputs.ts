@@ -1,9 +1,10 @@
 import type { Secret } from './secret.js';
 
 /** The kinds of value an input can take. */
-export type InputKind = 'string' | 'integer' | 'number' | 'boolean' | 'path' | 'secret' | 'array';
+export type InputKind = 'string' | 'integer' | 'number' | 'boolean' | 'path' | 'secret' | 'array' | 'any';
 
-/** Options every input accepts (Cog's `Input(...)`). */
+/** Options every input accepts (Cog's `Input(...)`). Kind `any` only comes from reading schemas of
+ * other predictors (objects, unions): it accepts any JSON value. */
 export interface CommonOptions<T> {
   /** Shown to users in the schema. */
   description?: string;

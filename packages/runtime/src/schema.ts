@@ -63,6 +63,8 @@ function typeKeys(spec: InputSpec): SchemaObject {
       return { type: 'string', format: 'uri' };
     case 'secret':
       return { type: 'string', format: 'password' };
+    case 'any':
+      return {};
     case 'array': {
       const item = spec.item as InputSpec;
       const items = item.choices ? { type: typeKeys(item).type, enum: [...item.choices] } : typeKeys(item);

@@ -81,6 +81,8 @@ function checkValue(spec: InputSpec, value: unknown, loc: (string | number)[]): 
       return checkRange(spec, value, fail);
     case 'boolean':
       return typeof value === 'boolean' ? undefined : fail('bool_type', 'Input should be a valid boolean');
+    case 'any':
+      return undefined;
     case 'array': {
       if (!Array.isArray(value)) return fail('list_type', 'Input should be a valid list');
       const item = spec.item as InputSpec;

@@ -1,0 +1,111 @@
+import type { Db } from './db.js';
+
+/** A model: `owner/name`, with versions. */
+export interface ModelRecord {
+  id: string;
+  accountId: string;
+  owner: string;
+  name: string;
+  visibility: 'public' | 'private';
+  hardware: string;
+  description: string | null;
+  githubUrl: string | null;
+  paperUrl: string | null;
+  licenseUrl: string | null;
+  coverImageUrl: string | null;
+  runCount: number;
+  latestVersionId: string | null;
+  createdAt: string;
+}
+
+type Row = {
+  id: string;
+  account_id: string;
+  owner: string;
+  name: string;
+  visibility: 'public' | 'private';
+  hardware: string;
+  description: string | null;
+  github_url: string | null;
+  paper_url: string | null;
+  license_url: string | null;
+  cover_image_url: string | null;
+  run_count: number;
+  latest_version_id: string | null;
+  created_at: string;
+};
+
+const toRecord = (row: Row): ModelRecord => ({
+  id: row.id,
+  accountId: row.account_id,
+  owner: row.owner,
+  name: row.name,
+  visibility: row.visibility,
+  hardware: row.hardware,
+  description: row.description,
+  githubUrl: row.github_url,
+  paperUrl: row.paper_url,
+  licenseUrl: row.license_url,
+  coverImageUrl: row.cover_image_url,
+  runCount: Number(row.run_count),
+  latestVersionId: row.latest_version_id,
+  createdAt: row.created_at,
+});
+
+export async function insertModel(db: Db, model: Omit<ModelRecord, 'runCount' | 'latestVersionId'>): Promise<void> {
+  await db
+    .insertInto('models')
+    .values({
+      id: model.id,
+      account_id: model.accountId,
+      owner: model.owner,
+      name: model.name,
+      visibility: model.visibility,
+      hardware: model.hardware,
+      description: model.description,
+      github_url: model.githubUrl,
+      paper_url: model.paperUrl,
+      license_url: model.licenseUrl,
+      cover_image_url: model.coverImageUrl,
+      latest_version_id: null,
+      created_at: model.createdAt,
+    })
+    .execute();
+}
+
+export async function findModel(db: Db, owner: string, name: string): Promise<ModelRecord | undefined> {
+  const row = await db.selectFrom('models').selectAll().where('owner', '=', owner).where('name', '=', name).executeTakeFirst();
+  return row && toRecord(row as Row);
+}
+
+export async function getModelById(db: Db, id: string): Promise<ModelRecord | undefined> {
+  const row = await db.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toRecord(row as Row);
+}
+
+/** Models an account can see (its own and public ones), newest first, `limit` after the cursor. */
+export async function listModels(db: Db, accountId: string, before: string | undefined, limit: number): Promise<ModelRecord[]> {
+  let query = db
+    .selectFrom('models')
+    .selectAll()
+    .where((e) => e.or([e('account_id', '=', accountId), e('visibility', '=', 'public')]));
+  if (before) query = query.where('created_at', '<', before);
+  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return rows.map((r) => toRecord(r as Row));
+}
+
+export async function deleteModel(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('models').where('id', '=', id).execute();
+}
+
+export async function setLatestVersion(db: Db, modelId: string, versionId: string | null): Promise<void> {
+  await db.updateTable('models').set({ latest_version_id: versionId }).where('id', '=', modelId).execute();
+}
+
+export async function incrementRunCount(db: Db, modelId: string): Promise<void> {
+  await db
+    .updateTable('models')
+    .set((e) => ({ run_count: e('run_count', '+', 1) }))
+    .where('id', '=', modelId)
+    .execute();
+}

@@ -1,0 +1,82 @@
+import type { OpenApiDocument } from '@replicant/protocol';
+import type { Db } from './db.js';
+
+/** An immutable package of a model folder; its id is the sha256 of the canonical archive. */
+export interface VersionRecord {
+  modelId: string;
+  id: string;
+  cogVersion: string;
+  openapiSchema: OpenApiDocument;
+  packageKey: string;
+  packageSize: number;
+  createdAt: string;
+}
+
+type Row = {
+  model_id: string;
+  id: string;
+  cog_version: string;
+  openapi_schema: string;
+  package_key: string;
+  package_size: number;
+  created_at: string;
+};
+
+const toRecord = (row: Row): VersionRecord => ({
+  modelId: row.model_id,
+  id: row.id,
+  cogVersion: row.cog_version,
+  openapiSchema: JSON.parse(row.openapi_schema) as OpenApiDocument,
+  packageKey: row.package_key,
+  packageSize: Number(row.package_size),
+  createdAt: row.created_at,
+});
+
+/** Adds a version; an existing one with the same id is kept as it is (versions are immutable). */
+export async function insertVersion(db: Db, version: VersionRecord): Promise<boolean> {
+  const result = await db
+    .insertInto('versions')
+    .values({
+      model_id: version.modelId,
+      id: version.id,
+      cog_version: version.cogVersion,
+      openapi_schema: JSON.stringify(version.openapiSchema),
+      package_key: version.packageKey,
+      package_size: version.packageSize,
+      created_at: version.createdAt,
+    })
+    .onConflict((c) => c.columns(['model_id', 'id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+export async function getVersion(db: Db, modelId: string, id: string): Promise<VersionRecord | undefined> {
+  const row = await db.selectFrom('versions').selectAll().where('model_id', '=', modelId).where('id', '=', id).executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/** Versions with this id across models (a folder pushed to two models has one id). */
+export async function findVersionsById(db: Db, id: string): Promise<VersionRecord[]> {
+  const rows = await db.selectFrom('versions').selectAll().where('id', '=', id).execute();
+  return rows.map(toRecord);
+}
+
+export async function listVersions(db: Db, modelId: string, before: string | undefined, limit: number): Promise<VersionRecord[]> {
+  let query = db.selectFrom('versions').selectAll().where('model_id', '=', modelId);
+  if (before) query = query.where('created_at', '<', before);
+  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return rows.map(toRecord);
+}
+
+export async function deleteVersion(db: Db, modelId: string, id: string): Promise<void> {
+  await db.deleteFrom('versions').where('model_id', '=', modelId).where('id', '=', id).execute();
+}
+
+export async function countVersions(db: Db, modelId: string): Promise<number> {
+  const row = await db
+    .selectFrom('versions')
+    .select((e) => e.fn.countAll<number>().as('n'))
+    .where('model_id', '=', modelId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
