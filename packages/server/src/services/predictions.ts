@@ -1,0 +1,285 @@
+import type { PredictionResponse } from '@replicant/protocol';
+import { type InputSpecs, inputSpecsFromSchema, validateInput } from '@replicant/runtime';
+import type { Clock } from '../clock.js';
+import { ApiError } from '../errors.js';
+import { randomId, secretKey } from '../ids.js';
+import type { AccountRecord } from '../store/accounts.js';
+import type { Position } from '../store/cursor.js';
+import type { Db } from '../store/db.js';
+import type { ModelRecord } from '../store/models.js';
+import { incrementRunCount } from '../store/models.js';
+import {
+  getPrediction,
+  insertPrediction,
+  listPredictions,
+  type PredictionChanges,
+  type PredictionRecord,
+  type PredictionStatus,
+  updatePrediction,
+} from '../store/predictions.js';
+import type { VersionRecord } from '../store/versions.js';
+import type { EventBus } from './events.js';
+import type { WebhookOutbox } from './webhook-outbox.js';
+
+/** What a create request asks for, once the API has resolved the version. */
+export interface CreatePrediction {
+  account: AccountRecord;
+  model: ModelRecord;
+  version: VersionRecord;
+  input: unknown;
+  webhook?: string;
+  webhookEventsFilter?: string[];
+  /** `Cancel-After`, in ms from now. */
+  cancelAfterMs?: number;
+  deployment?: string;
+}
+
+/** How a run ended, as the director reports it. */
+export interface Outcome {
+  status: 'succeeded' | 'failed' | 'canceled';
+  output?: unknown;
+  logs?: string;
+  error?: string | null;
+  metrics?: Record<string, number> | null;
+}
+
+const TERMINAL = new Set<PredictionStatus>(['succeeded', 'failed', 'canceled']);
+/** Output and log growth reach the store at most this often; status changes at once. */
+const PERSIST_INTERVAL_MS = 250;
+
+/** A running prediction's newest state, held in memory between store writes. */
+interface Live {
+  record: PredictionRecord;
+  attempt: number;
+  timer: { cancel(): void } | undefined;
+  dirty: boolean;
+}
+
+/**
+ * The one state machine of predictions: `starting → processing → succeeded | failed | canceled`.
+ * Every status change is written (fenced by the claim's attempt) before it is announced; a
+ * status never goes back, and a terminal one is final.
+ */
+export class PredictionService {
+  readonly #db: Db;
+  readonly #bus: EventBus;
+  readonly #clock: Clock;
+  readonly #webhooks: WebhookOutbox;
+  readonly #live = new Map<string, Live>();
+  readonly #specs = new Map<string, InputSpecs>();
+
+  constructor(deps: { db: Db; bus: EventBus; clock: Clock; webhooks: WebhookOutbox }) {
+    this.#db = deps.db;
+    this.#bus = deps.bus;
+    this.#clock = deps.clock;
+    this.#webhooks = deps.webhooks;
+  }
+
+  /** Validates the input against the version's schema (422 per bad field), stores and queues it. */
+  async create(request: CreatePrediction): Promise<PredictionRecord> {
+    const specs = this.#inputSpecs(request.version);
+    const { errors } = validateInput(specs, request.input);
+    if (errors.length > 0) {
+      const fields = errors.map((e) => ({ type: e.type, field: e.loc.slice(2).join('.'), description: e.msg }));
+      throw new ApiError('INPUT_INVALID', fields.map((f) => `- ${f.field || 'input'}: ${f.description}`).join('\n'), { invalid_fields: fields });
+    }
+    const now = this.#clock.now();
+    const record: PredictionRecord = {
+      id: randomId(),
+      accountId: request.account.id,
+      modelId: request.model.id,
+      versionId: request.version.id,
+      model: `${request.model.owner}/${request.model.name}`,
+      input: (request.input ?? {}) as Record<string, unknown>,
+      output: null,
+      logs: '',
+      error: null,
+      status: 'starting',
+      createdAt: new Date(now).toISOString(),
+      startedAt: null,
+      completedAt: null,
+      metrics: null,
+      webhook: request.webhook ?? null,
+      webhookEventsFilter: request.webhookEventsFilter ?? null,
+      source: 'api',
+      deployment: request.deployment ?? null,
+      deadlineMs: request.cancelAfterMs === undefined ? null : now + request.cancelAfterMs,
+      streamKey: secretKey(),
+      cancelRequested: false,
+      claimedBy: null,
+      leaseExpiresMs: null,
+      attempt: 0,
+      dispatched: false,
+    };
+    await insertPrediction(this.#db, record);
+    await incrementRunCount(this.#db, request.model.id);
+    this.#bus.queued();
+    return record;
+  }
+
+  #inputSpecs(version: VersionRecord): InputSpecs {
+    const key = `${version.modelId}/${version.id}`;
+    let specs = this.#specs.get(key);
+    if (!specs) {
+      specs = inputSpecsFromSchema(version.openapiSchema);
+      this.#specs.set(key, specs);
+    }
+    return specs;
+  }
+
+  /** The newest state: from memory while it runs here, else from the store. */
+  async find(id: string): Promise<PredictionRecord | undefined> {
+    return this.#live.get(id)?.record ?? (await getPrediction(this.#db, id));
+  }
+
+  /** A prediction of this account; others get 404, as if it did not exist. */
+  async get(id: string, accountId: string): Promise<PredictionRecord> {
+    const record = await this.find(id);
+    if (!record || record.accountId !== accountId) throw new ApiError('PREDICTION_NOT_FOUND', 'Not found.');
+    return record;
+  }
+
+  list(accountId: string, options: { after?: Position; createdAfter?: string; createdBefore?: string; limit: number }): Promise<PredictionRecord[]> {
+    return listPredictions(this.#db, accountId, options);
+  }
+
+  /**
+   * Cancels: a prediction nobody claimed ends at once; a claimed one is flagged and its
+   * director told, and it ends when the model stops.
+   */
+  async cancel(id: string, accountId: string): Promise<PredictionRecord> {
+    const record = await this.get(id, accountId);
+    if (TERMINAL.has(record.status)) return record;
+    const now = new Date(this.#clock.now()).toISOString();
+    const ended = await updatePrediction(this.#db, id, { unclaimed: true }, { status: 'canceled', completedAt: now });
+    if (ended) {
+      this.#announce(ended, 'completed');
+      return ended;
+    }
+    const flagged = await updatePrediction(this.#db, id, { any: true }, { cancelRequested: true });
+    this.#bus.publish({ type: 'cancel', id });
+    return flagged ?? ((await this.find(id)) as PredictionRecord);
+  }
+
+  /** Resolves with the prediction once it is terminal, or after `timeoutMs` with its state then. */
+  async wait(id: string, timeoutMs: number): Promise<PredictionRecord> {
+    let timer: { cancel(): void } | undefined;
+    let unsubscribe = () => {};
+    const ended = new Promise<void>((resolve) => {
+      unsubscribe = this.#bus.subscribe(id, (event) => {
+        if (event.type === 'status' && TERMINAL.has(event.prediction.status)) resolve();
+      });
+      timer = this.#clock.setTimeout(resolve, timeoutMs);
+    });
+    try {
+      const current = await this.find(id);
+      if (current && TERMINAL.has(current.status)) return current;
+      await ended;
+      return (await this.find(id)) as PredictionRecord;
+    } finally {
+      timer?.cancel();
+      unsubscribe();
+    }
+  }
+
+  // --- the director's side: every call carries the attempt of its claim (the fencing token) ---
+
+  /** The prediction was handed to an instance: from now on it may have run. */
+  async dispatched(record: PredictionRecord): Promise<void> {
+    await this.#write(record, { dispatched: true });
+  }
+
+  /** The model started working on it. */
+  async started(record: PredictionRecord): Promise<PredictionRecord | undefined> {
+    const updated = await this.#write(record, { status: 'processing', startedAt: new Date(this.#clock.now()).toISOString(), dispatched: true });
+    if (!updated) return undefined;
+    this.#live.set(updated.id, { record: updated, attempt: record.attempt, timer: undefined, dirty: false });
+    this.#announce(updated, 'start');
+    return updated;
+  }
+
+  /** Output or logs grew (the instance's full state). Published at once; stored at most every 250 ms. */
+  progress(id: string, state: Pick<PredictionResponse, 'output' | 'logs'>): void {
+    const live = this.#live.get(id);
+    if (!live) return;
+    const before = live.record;
+    const logs = state.logs ?? '';
+    if (logs.length > before.logs.length && logs.startsWith(before.logs)) {
+      this.#bus.publish({ type: 'logs', id, offset: before.logs.length, text: logs.slice(before.logs.length) });
+      live.record = { ...live.record, logs };
+      live.dirty = true;
+      this.#webhooks.changed(live.record, 'logs');
+    }
+    if (Array.isArray(state.output)) {
+      const previous = Array.isArray(before.output) ? before.output : [];
+      if (state.output.length > previous.length) {
+        for (let i = previous.length; i < state.output.length; i++) this.#bus.publish({ type: 'output', id, index: i, value: state.output[i] });
+        live.record = { ...live.record, output: state.output };
+        live.dirty = true;
+        this.#webhooks.changed(live.record, 'output');
+      }
+    }
+    if (live.dirty && !live.timer) {
+      live.timer = this.#clock.setTimeout(() => void this.#persist(id), PERSIST_INTERVAL_MS);
+    }
+  }
+
+  async #persist(id: string): Promise<void> {
+    const live = this.#live.get(id);
+    if (!live) return;
+    live.timer = undefined;
+    if (!live.dirty) return;
+    live.dirty = false;
+    await updatePrediction(this.#db, id, { attempt: live.attempt }, { output: live.record.output, logs: live.record.logs });
+  }
+
+  /** The run ended. Returns the final record, or undefined if the claim was no longer ours. */
+  async finish(record: PredictionRecord, outcome: Outcome): Promise<PredictionRecord | undefined> {
+    const live = this.#live.get(record.id);
+    live?.timer?.cancel();
+    this.#live.delete(record.id);
+    const current = live?.record ?? record;
+    const output = outcome.output !== undefined ? outcome.output : current.output;
+    if (Array.isArray(output)) {
+      const seen = Array.isArray(current.output) ? current.output.length : 0;
+      for (let i = seen; i < output.length; i++) this.#bus.publish({ type: 'output', id: record.id, index: i, value: output[i] });
+    } else if (output !== null && output !== undefined) {
+      this.#bus.publish({ type: 'output', id: record.id, index: -1, value: output });
+    }
+    const logs = outcome.logs ?? current.logs;
+    if (logs.length > current.logs.length && logs.startsWith(current.logs)) {
+      this.#bus.publish({ type: 'logs', id: record.id, offset: current.logs.length, text: logs.slice(current.logs.length) });
+    }
+    const completedAt = new Date(this.#clock.now()).toISOString();
+    const startedMs = Date.parse(current.startedAt ?? current.createdAt);
+    const metrics: Record<string, number> = { ...(outcome.metrics ?? {}), total_time: (Date.parse(completedAt) - Date.parse(current.createdAt)) / 1000 };
+    if (metrics.predict_time === undefined && current.startedAt) metrics.predict_time = (Date.parse(completedAt) - startedMs) / 1000;
+    const updated = await this.#write(record, {
+      status: outcome.status,
+      output: output ?? null,
+      logs,
+      error: outcome.error ?? null,
+      completedAt,
+      metrics,
+      startedAt: current.startedAt ?? completedAt,
+    });
+    if (updated) this.#announce(updated, 'completed');
+    return updated;
+  }
+
+  /** Puts a prediction that never reached a model back in the queue (its lease lapsed). */
+  async requeue(record: PredictionRecord): Promise<void> {
+    const updated = await this.#write(record, { claimedBy: null, leaseExpiresMs: null });
+    if (updated) this.#bus.queued();
+  }
+
+  async #write(record: PredictionRecord, changes: PredictionChanges): Promise<PredictionRecord | undefined> {
+    return updatePrediction(this.#db, record.id, { attempt: record.attempt }, changes);
+  }
+
+  /** Tells everyone who listens: the bus (SSE, waiters) and the account's webhook. */
+  #announce(record: PredictionRecord, event: 'start' | 'completed'): void {
+    this.#bus.publish({ type: 'status', id: record.id, prediction: record });
+    this.#webhooks.event(record, event);
+  }
+}
