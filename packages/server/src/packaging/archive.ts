@@ -101,7 +101,9 @@ async function put(gzip: Gzip, hash: ReturnType<typeof createHash>, bytes: Buffe
 }
 
 function tooLarge(dir: string, maxBytes: number): PackagingError {
-  return new PackagingError(`${dir} holds more than ${maxBytes} bytes of files (after ignores); add large files to .dockerignore or raise the limit`);
+  return new PackagingError(
+    `${dir} holds more than ${maxBytes} bytes of files (after ignores); add large files to .dockerignore or raise the limit`,
+  );
 }
 
 /** Walks the folder without following links, checking limits as it goes so a huge tree fails early. */
@@ -118,9 +120,12 @@ async function listFiles(root: string, filter: IgnoreFilter, maxBytes: number, m
       // A link named like an ignored folder (`.venv -> /opt/venv`) is ignored like one.
       if (filter.ignores(path, false) || (entry.isSymbolicLink() && filter.ignores(path, true))) continue;
       if (entry.isSymbolicLink())
-        throw new PackagingError(`${path} in ${root} is a symbolic link; model folders can't hold links (replace it with a copy, or ignore it)`);
+        throw new PackagingError(
+          `${path} in ${root} is a symbolic link; model folders can't hold links (replace it with a copy, or ignore it)`,
+        );
       if (!entry.isFile()) throw new PackagingError(`${path} in ${root} is not a regular file or folder`);
-      if (path.includes('\\')) throw new PackagingError(`${path} in ${root} has a backslash in its name, which archives can't hold portably`);
+      if (path.includes('\\'))
+        throw new PackagingError(`${path} in ${root} has a backslash in its name, which archives can't hold portably`);
       const { size } = await lstat(join(root, path));
       found.push({ path, size });
       total += size;
@@ -257,10 +262,12 @@ function claim(kinds: Map<string, 'file' | 'dir'>, explicit: Set<string>, path: 
   const quoted = JSON.stringify(path);
   if (explicit.has(path)) throw new PackagingError(`Archive has more than one entry for ${quoted}`);
   const existing = kinds.get(path);
-  if (existing !== undefined && (existing !== 'dir' || type !== 'dir')) throw new PackagingError(`Archive entry ${quoted} clashes with a folder of that name`);
+  if (existing !== undefined && (existing !== 'dir' || type !== 'dir'))
+    throw new PackagingError(`Archive entry ${quoted} clashes with a folder of that name`);
   for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
     const parent = path.slice(0, slash);
-    if (kinds.get(parent) === 'file') throw new PackagingError(`Archive entry ${quoted} is inside ${JSON.stringify(parent)}, which is a file`);
+    if (kinds.get(parent) === 'file')
+      throw new PackagingError(`Archive entry ${quoted} is inside ${JSON.stringify(parent)}, which is a file`);
     kinds.set(parent, 'dir');
   }
   kinds.set(path, type);

@@ -75,7 +75,15 @@ describe('ignore patterns', () => {
 
   it('always ignores the built-in list, at any depth, and ! cannot undo it', () => {
     const f = filter('!.git\n!node_modules/\n!*.pyc');
-    for (const path of ['.git/config', 'node_modules/x/index.js', 'pkg/__pycache__/m.pyc', 'a.pyc', 'sub/.DS_Store', '.replicant/db', 'venv/bin/python']) {
+    for (const path of [
+      '.git/config',
+      'node_modules/x/index.js',
+      'pkg/__pycache__/m.pyc',
+      'a.pyc',
+      'sub/.DS_Store',
+      '.replicant/db',
+      'venv/bin/python',
+    ]) {
       expect(f.ignores(path, false), path).toBe(true);
     }
     expect(f.shouldDescend('.venv')).toBe(false);

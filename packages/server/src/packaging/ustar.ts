@@ -101,7 +101,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function decodeHeader(block: Buffer): TarHeader | undefined {
   if (block.every((byte) => byte === 0)) return undefined;
-  if (readOctal(block, 148, 8, 'checksum') !== checksum(block)) throw new PackagingError('Archive header checksum is wrong (corrupt archive)');
+  if (readOctal(block, 148, 8, 'checksum') !== checksum(block))
+    throw new PackagingError('Archive header checksum is wrong (corrupt archive)');
   const magic = block.toString('latin1', 257, 265);
   const posix = magic === 'ustar\u000000';
   if (!posix && magic !== 'ustar  \u0000') throw new PackagingError('Not a ustar archive (no "ustar" magic in an entry header)');
@@ -112,7 +113,10 @@ export function decodeHeader(block: Buffer): TarHeader | undefined {
   let type: TarHeader['type'];
   if (flag === '0' || flag === '\u0000') type = 'file';
   else if (flag === '5') type = 'dir';
-  else throw new PackagingError(`Archive entry ${JSON.stringify(path)} is ${TYPE_NAMES[flag] ?? `of unsupported type '${flag}'`}; only regular files and folders are allowed`);
+  else
+    throw new PackagingError(
+      `Archive entry ${JSON.stringify(path)} is ${TYPE_NAMES[flag] ?? `of unsupported type '${flag}'`}; only regular files and folders are allowed`,
+    );
   const size = readOctal(block, 124, 12, 'size');
   if (type === 'dir' && size !== 0) throw new PackagingError(`Archive folder entry ${JSON.stringify(path)} has a size`);
   return { path, type, size, mode: readOctal(block, 100, 8, 'mode') };
@@ -130,7 +134,11 @@ function readString(block: Buffer, offset: number, length: number): string {
 function readOctal(block: Buffer, offset: number, length: number, field: string): number {
   // Base-256 (high bit set) is a GNU extension for sizes of 8 GiB and more; nothing Replicant writes uses it.
   if (block[offset]! & 0x80) throw new PackagingError(`Archive header ${field} uses base-256 encoding, which is not supported`);
-  const text = block.toString('latin1', offset, offset + length).replace(/[\u0000 ]+$/, '').replace(/^ +/, '');
+  // Fields end in NUL and/or space; a NUL in the middle turns into a space and fails the digit check below.
+  const text = block
+    .toString('latin1', offset, offset + length)
+    .replaceAll('\u0000', ' ')
+    .trim();
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) throw new PackagingError(`Archive header ${field} is not an octal number (corrupt archive)`);
   return Number.parseInt(text, 8);
