@@ -1,7 +1,5 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildOpenApi, readCogConfig } from '@replicant/runtime';
-import { loadPredictor, ModelServer } from '@replicant/runtime/server';
+import { ServeUsageError, schemaCommand, serveCommand } from '@replicant/runtime/server';
 import { CliError } from '../errors.js';
 import type { Command } from '../main.js';
 
@@ -44,72 +42,19 @@ export const predictorCommand: Command = {
 };
 
 async function serve(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '5000' },
-      'upload-url': { type: 'string' },
-      concurrency: { type: 'string' },
-      'max-body-bytes': { type: 'string' },
-    },
-  });
-  if (positionals.length > 1) throw new CliError('expected at most one model folder', 2);
-  const dir = resolve(positionals[0] ?? '.');
-  const port = wholeNumber('--port', values.port, 0);
-  const uploadUrl = values['upload-url'];
-  if (uploadUrl !== undefined && !/^https?:\/\//.test(uploadUrl)) throw new CliError('--upload-url must be an http(s) URL', 2);
-  const throttle = Number(process.env.COG_THROTTLE_RESPONSE_INTERVAL);
-  let stopped!: () => void;
-  const finished = new Promise<void>((r) => {
-    stopped = r;
-  });
-  const server = new ModelServer({
-    dir,
-    host: values.host,
-    port,
-    ...(uploadUrl !== undefined && { uploadUrl }),
-    ...(values.concurrency !== undefined && { concurrency: wholeNumber('--concurrency', values.concurrency, 1) }),
-    ...(values['max-body-bytes'] !== undefined && { maxBodyBytes: wholeNumber('--max-body-bytes', values['max-body-bytes'], 1) }),
-    webhooks: {
-      ...(Number.isFinite(throttle) && throttle >= 0 && { throttleMs: throttle * 1000 }),
-      ...(process.env.WEBHOOK_AUTH_TOKEN && { authToken: process.env.WEBHOOK_AUTH_TOKEN }),
-    },
-    onStopped: () => stopped(),
-  });
   try {
-    await server.start();
+    return await serveCommand(args);
   } catch (error) {
-    throw new CliError(`could not listen on ${values.host}:${port}: ${(error as Error).message}`);
+    if (error instanceof ServeUsageError) throw new CliError(error.message, error.exitCode);
+    throw error;
   }
-  let signals = 0;
-  const onSignal = () => {
-    signals++;
-    if (signals > 1) process.exit(130);
-    void server.stop();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  await finished;
-  return 0;
 }
 
 async function schema(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const dir = resolve(positionals[0] ?? '.');
   try {
-    const predictor = await loadPredictor(dir, await readCogConfig(dir));
-    process.stdout.write(`${JSON.stringify(buildOpenApi(predictor.inputs, predictor.output), null, 2)}\n`);
+    return await schemaCommand(positionals);
   } catch (error) {
     throw new CliError((error as Error).message);
   }
-  return 0;
-}
-
-function wholeNumber(flag: string, text: string, min: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
-    throw new CliError(`${flag} must be a whole number of at least ${min}, got "${text}"`, 2);
-  return n;
 }
