@@ -1,6 +1,7 @@
 import { initCommand } from './commands/init.js';
 import { predictCommand } from './commands/predict.js';
 import { predictorCommand } from './commands/predictor.js';
+import { serveCommand } from './commands/serve.js';
 import { CliError } from './errors.js';
 
 /** One subcommand: its help text and what it does with the rest of the arguments. */
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   init: initCommand,
   predict: predictCommand,
   predictor: predictorCommand,
+  serve: serveCommand,
 };
 
 const HELP = `replicant — run Cog models without Docker, with Replicate's API

@@ -81,7 +81,9 @@ export class PredictionService {
     const { errors } = validateInput(specs, request.input);
     if (errors.length > 0) {
       const fields = errors.map((e) => ({ type: e.type, field: e.loc.slice(2).join('.'), description: e.msg }));
-      throw new ApiError('INPUT_INVALID', fields.map((f) => `- ${f.field || 'input'}: ${f.description}`).join('\n'), { invalid_fields: fields });
+      throw new ApiError('INPUT_INVALID', fields.map((f) => `- ${f.field || 'input'}: ${f.description}`).join('\n'), {
+        invalid_fields: fields,
+      });
     }
     const now = this.#clock.now();
     const record: PredictionRecord = {
@@ -139,7 +141,10 @@ export class PredictionService {
     return record;
   }
 
-  list(accountId: string, options: { after?: Position; createdAfter?: string; createdBefore?: string; limit: number }): Promise<PredictionRecord[]> {
+  list(
+    accountId: string,
+    options: { after?: Position; createdAfter?: string; createdBefore?: string; limit: number },
+  ): Promise<PredictionRecord[]> {
     return listPredictions(this.#db, accountId, options);
   }
 
@@ -191,7 +196,11 @@ export class PredictionService {
 
   /** The model started working on it. */
   async started(record: PredictionRecord): Promise<PredictionRecord | undefined> {
-    const updated = await this.#write(record, { status: 'processing', startedAt: new Date(this.#clock.now()).toISOString(), dispatched: true });
+    const updated = await this.#write(record, {
+      status: 'processing',
+      startedAt: new Date(this.#clock.now()).toISOString(),
+      dispatched: true,
+    });
     if (!updated) return undefined;
     this.#live.set(updated.id, { record: updated, attempt: record.attempt, timer: undefined, dirty: false });
     this.#announce(updated, 'start');
@@ -213,7 +222,8 @@ export class PredictionService {
     if (Array.isArray(state.output)) {
       const previous = Array.isArray(before.output) ? before.output : [];
       if (state.output.length > previous.length) {
-        for (let i = previous.length; i < state.output.length; i++) this.#bus.publish({ type: 'output', id, index: i, value: state.output[i] });
+        for (let i = previous.length; i < state.output.length; i++)
+          this.#bus.publish({ type: 'output', id, index: i, value: state.output[i] });
         live.record = { ...live.record, output: state.output };
         live.dirty = true;
         this.#webhooks.changed(live.record, 'output');
@@ -252,7 +262,10 @@ export class PredictionService {
     }
     const completedAt = new Date(this.#clock.now()).toISOString();
     const startedMs = Date.parse(current.startedAt ?? current.createdAt);
-    const metrics: Record<string, number> = { ...(outcome.metrics ?? {}), total_time: (Date.parse(completedAt) - Date.parse(current.createdAt)) / 1000 };
+    const metrics: Record<string, number> = {
+      ...(outcome.metrics ?? {}),
+      total_time: (Date.parse(completedAt) - Date.parse(current.createdAt)) / 1000,
+    };
     if (metrics.predict_time === undefined && current.startedAt) metrics.predict_time = (Date.parse(completedAt) - startedMs) / 1000;
     const updated = await this.#write(record, {
       status: outcome.status,

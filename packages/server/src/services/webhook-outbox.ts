@@ -138,7 +138,13 @@ export class WebhookOutbox {
 
   async #attempt(message: OutboxMessage): Promise<void> {
     const secret = await this.#secret(message.accountId);
-    const result = await deliverWebhook({ url: message.url, body: message.body, secret, webhookId: message.messageId, policy: this.#policy });
+    const result = await deliverWebhook({
+      url: message.url,
+      body: message.body,
+      secret,
+      webhookId: message.messageId,
+      policy: this.#policy,
+    });
     const at = new Date(this.#clock.now()).toISOString();
     if (result.ok) {
       await recordWebhookAttempt(this.#db, message.messageId, { delivered: true, at });

@@ -1,3 +1,4 @@
+import type { Position } from './cursor.js';
 import type { Db } from './db.js';
 
 /** A model: `owner/name`, with versions. */
@@ -84,12 +85,16 @@ export async function getModelById(db: Db, id: string): Promise<ModelRecord | un
 }
 
 /** Models an account can see (its own and public ones), newest first, `limit` after the cursor. */
-export async function listModels(db: Db, accountId: string, before: string | undefined, limit: number): Promise<ModelRecord[]> {
+export async function listModels(db: Db, accountId: string, after: Position | undefined, limit: number): Promise<ModelRecord[]> {
   let query = db
     .selectFrom('models')
     .selectAll()
     .where((e) => e.or([e('account_id', '=', accountId), e('visibility', '=', 'public')]));
-  if (before) query = query.where('created_at', '<', before);
+  if (after) {
+    query = query.where((e) =>
+      e.or([e('created_at', '<', after.createdAt), e.and([e('created_at', '=', after.createdAt), e('id', '<', after.id)])]),
+    );
+  }
   const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   return rows.map((r) => toRecord(r as Row));
 }

@@ -1,4 +1,5 @@
 import type { OpenApiDocument } from '@replicant/protocol';
+import type { Position } from './cursor.js';
 import type { Db } from './db.js';
 
 /** An immutable package of a model folder; its id is the sha256 of the canonical archive. */
@@ -61,9 +62,13 @@ export async function findVersionsById(db: Db, id: string): Promise<VersionRecor
   return rows.map(toRecord);
 }
 
-export async function listVersions(db: Db, modelId: string, before: string | undefined, limit: number): Promise<VersionRecord[]> {
+export async function listVersions(db: Db, modelId: string, after: Position | undefined, limit: number): Promise<VersionRecord[]> {
   let query = db.selectFrom('versions').selectAll().where('model_id', '=', modelId);
-  if (before) query = query.where('created_at', '<', before);
+  if (after) {
+    query = query.where((e) =>
+      e.or([e('created_at', '<', after.createdAt), e.and([e('created_at', '=', after.createdAt), e('id', '<', after.id)])]),
+    );
+  }
   const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   return rows.map(toRecord);
 }

@@ -1,0 +1,101 @@
+import type { HealthCheckResponse } from '@replicant/protocol';
+import { readCogConfig } from '@replicant/runtime';
+import { ModelServerProcess, RUNTIME_MAIN } from '@replicant/runtime/server';
+import { instanceEnvironment } from '../environment.js';
+import { randomId, secretKey } from '../ids.js';
+
+export type InstanceState = 'starting' | 'ready' | 'failed' | 'stopped';
+
+/**
+ * One running runtime process for one version: started on demand, reused while warm. Its
+ * webhooks and uploads come back to the director at URLs that carry a per-instance secret.
+ */
+export class Instance {
+  readonly id = randomId(12);
+  readonly secret = secretKey();
+  readonly versionKey: string;
+  state: InstanceState = 'starting';
+  concurrency = 1;
+  /** Predictions running on it, by id. */
+  readonly running = new Set<string>();
+  setupLogs = '';
+  idleSince = Date.now();
+  #process: ModelServerProcess | undefined;
+
+  constructor(versionKey: string) {
+    this.versionKey = versionKey;
+  }
+
+  get url(): string {
+    return this.#process?.url ?? '';
+  }
+
+  get free(): number {
+    return this.state === 'ready' ? this.concurrency - this.running.size : 0;
+  }
+
+  /** What the process wrote to stderr: its last words when it dies. */
+  get stderr(): string {
+    return this.#process?.stderr ?? '';
+  }
+
+  /**
+   * Starts the runtime in `dir` and waits for setup. Resolves with the health: READY, or
+   * SETUP_FAILED with its logs. Rejects if the process dies or setup outlasts `timeoutMs`.
+   */
+  async start(dir: string, callbackBase: string, timeoutMs: number, onExit: (code: number | null) => void): Promise<HealthCheckResponse> {
+    this.concurrency = (await readCogConfig(dir)).concurrencyMax;
+    this.#process = await ModelServerProcess.launch({
+      command: [process.execPath, RUNTIME_MAIN, dir, '--port', '0', '--upload-url', `${callbackBase}/files`],
+      env: instanceEnvironment({ COG_THROTTLE_RESPONSE_INTERVAL: '0.1' }),
+      cwd: dir,
+    });
+    void this.#process.exited.then((code) => {
+      const wasRunning = this.state !== 'stopped';
+      this.state = 'stopped';
+      if (wasRunning) onExit(code);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`model setup took longer than ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    });
+    try {
+      const health = await Promise.race([this.#process.settled(50), timeout]);
+      this.setupLogs = health.setup.logs ?? '';
+      this.state = health.status === 'SETUP_FAILED' ? 'failed' : 'ready';
+      return health;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Hands a prediction to the model (async, with webhooks to `webhookUrl`). Resolves with the HTTP status. */
+  async dispatch(id: string, input: Record<string, unknown>, webhookUrl: string): Promise<number> {
+    const response = await fetch(`${this.url}/predictions/${encodeURIComponent(id)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+      body: JSON.stringify({ id, input, webhook: webhookUrl, webhook_events_filter: ['start', 'output', 'logs', 'completed'] }),
+    });
+    await response.body?.cancel();
+    return response.status;
+  }
+
+  /** Forwards a cancel. */
+  async cancel(id: string): Promise<void> {
+    await fetch(`${this.url}/predictions/${encodeURIComponent(id)}/cancel`, { method: 'POST' })
+      .then((r) => r.body?.cancel())
+      .catch(() => undefined);
+  }
+
+  /** Stops it gracefully, killing it after `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    await this.#process?.stop(graceMs);
+  }
+
+  /** Kills it at once. */
+  kill(): void {
+    this.#process?.child.kill('SIGKILL');
+  }
+}

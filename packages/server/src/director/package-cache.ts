@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BlobStore } from '../files/blob-store.js';
+import { unpackModel } from '../packaging/index.js';
+import type { VersionRecord } from '../store/versions.js';
+
+/**
+ * Unpacked versions on this node: each version's package is unpacked once into the cache dir
+ * (safely: no path escapes, no links) and instances run from there.
+ */
+export class PackageCache {
+  readonly #root: string;
+  readonly #blobs: BlobStore;
+  readonly #inflight = new Map<string, Promise<string>>();
+
+  constructor(root: string, blobs: BlobStore) {
+    this.#root = root;
+    this.#blobs = blobs;
+  }
+
+  /** The folder of the unpacked version, unpacking it first if needed. */
+  folder(version: VersionRecord): Promise<string> {
+    const dir = join(this.#root, version.modelId, version.id);
+    if (existsSync(dir)) return Promise.resolve(dir);
+    let pending = this.#inflight.get(dir);
+    if (!pending) {
+      pending = this.#unpack(version, dir).finally(() => this.#inflight.delete(dir));
+      this.#inflight.set(dir, pending);
+    }
+    return pending;
+  }
+
+  async #unpack(version: VersionRecord, dir: string): Promise<string> {
+    const stream = await this.#blobs.get(version.packageKey);
+    if (!stream) throw new Error(`the package of version ${version.id} is missing from the file store`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    await unpackModel(Buffer.concat(chunks), dir);
+    return dir;
+  }
+}
