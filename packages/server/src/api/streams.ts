@@ -55,7 +55,8 @@ export function streamRoutes(router: Router, deps: { config: ServerConfig; bus: 
       };
       try {
         const latest = (await deps.predictions.find(id)) ?? record;
-        if (Array.isArray(latest.output)) latest.output.forEach((value, index) => handle({ type: 'output', id, index, value }));
+        if (Array.isArray(latest.output))
+          for (const [index, value] of latest.output.entries()) handle({ type: 'output', id, index, value });
         else if (isTerminal(latest) && latest.output !== null) handle({ type: 'output', id, index: -1, value: latest.output });
         if (latest.logs) handle({ type: 'logs', id, offset: 0, text: latest.logs });
         if (isTerminal(latest)) handle({ type: 'status', id, prediction: latest });
