@@ -91,7 +91,7 @@ describe('the platform API', () => {
     expect(Date.parse(body.deadline) - Date.parse(body.created_at)).toBe(5000);
     const final = await settle(body.id);
     expect(final.status).toBe('canceled');
-    expect(Date.parse(final.completed_at)).toBeGreaterThanOrEqual(Date.parse(body.deadline));
+    expect(Date.parse(final.completed_at as string)).toBeGreaterThanOrEqual(Date.parse(body.deadline));
   });
 
   it('rejects a Cancel-After that is not a duration', async () => {
