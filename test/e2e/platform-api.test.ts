@@ -133,6 +133,23 @@ describe('the platform API', () => {
     expect(forged.status).toBe(404);
   });
 
+  it('passes secrets to the model and masks them wherever the prediction is shown', async () => {
+    const { body } = await platform.api(
+      'POST',
+      '/v1/models/local/secretive/predictions',
+      { input: { token: 'hunter42', label: 'k' } },
+      { prefer: 'wait' },
+    );
+    expect(body).toMatchObject({
+      status: 'succeeded',
+      output: 'k: 8 characters, ends with 42',
+      input: { token: '**********', label: 'k' },
+    });
+    const again = await platform.api('GET', `/v1/predictions/${body.id}`);
+    expect(again.body.input.token).toBe('**********');
+    expect(JSON.stringify(again.body)).not.toContain('hunter42');
+  });
+
   it('lists predictions newest first and filters by creation time', async () => {
     const before = new Date().toISOString();
     const created = [];

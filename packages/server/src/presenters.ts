@@ -17,7 +17,7 @@ export function presentPrediction(record: PredictionRecord, baseUrl: string): Re
     id: record.id,
     model: record.model,
     version: record.versionId,
-    input: record.input,
+    input: maskSecrets(record),
     output: record.output,
     logs: record.logs,
     error: record.error,
@@ -39,6 +39,14 @@ export function presentPrediction(record: PredictionRecord, baseUrl: string): Re
     webhook: record.webhook,
     webhook_events_filter: record.webhookEventsFilter,
   };
+}
+
+/** The input as shown: secret fields masked, as Cog shows them. */
+function maskSecrets(record: PredictionRecord): Record<string, unknown> {
+  if (record.secretFields.length === 0) return record.input;
+  const shown = { ...record.input };
+  for (const name of record.secretFields) if (name in shown) shown[name] = '**********';
+  return shown;
 }
 
 export function presentVersion(version: VersionRecord): Record<string, unknown> {

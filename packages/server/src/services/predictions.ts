@@ -93,6 +93,9 @@ export class PredictionService {
       versionId: request.version.id,
       model: `${request.model.owner}/${request.model.name}`,
       input: (request.input ?? {}) as Record<string, unknown>,
+      secretFields: Object.entries(specs)
+        .filter(([, spec]) => spec.kind === 'secret')
+        .map(([name]) => name),
       output: null,
       logs: '',
       error: null,

@@ -59,6 +59,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('version_id', 'text', (c) => c.notNull())
         .addColumn('model', 'text', (c) => c.notNull())
         .addColumn('input', 'text', (c) => c.notNull())
+        .addColumn('secret_fields', 'text', (c) => c.notNull().defaultTo('[]'))
         .addColumn('output', 'text')
         .addColumn('logs', 'text', (c) => c.notNull().defaultTo(''))
         .addColumn('error', 'text')

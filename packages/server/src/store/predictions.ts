@@ -12,6 +12,7 @@ export interface PredictionRecord {
   versionId: string;
   model: string;
   input: Record<string, unknown>;
+  secretFields: string[];
   output: unknown;
   logs: string;
   error: string | null;
@@ -46,6 +47,7 @@ const toRecord = (row: Row): PredictionRecord => ({
   versionId: row.version_id,
   model: row.model,
   input: JSON.parse(row.input) as Record<string, unknown>,
+  secretFields: JSON.parse(row.secret_fields) as string[],
   output: row.output === null ? null : (JSON.parse(row.output) as unknown),
   logs: row.logs,
   error: row.error,
@@ -79,6 +81,7 @@ export async function insertPrediction(db: Db, p: PredictionRecord): Promise<voi
       version_id: p.versionId,
       model: p.model,
       input: JSON.stringify(p.input),
+      secret_fields: JSON.stringify(p.secretFields),
       output: p.output === null ? null : JSON.stringify(p.output),
       logs: p.logs,
       error: p.error,

@@ -14,6 +14,7 @@ function prediction(id: string): PredictionRecord {
     versionId: 'v'.repeat(64),
     model: 'local/m',
     input: {},
+    secretFields: [],
     output: null,
     logs: '',
     error: null,
@@ -38,7 +39,14 @@ function prediction(id: string): PredictionRecord {
 
 beforeEach(async () => {
   store = await openSqlite(':memory:');
-  await insertAccount(store.db, { id: 'acct', username: 'u', name: 'u', type: 'user', webhookSecret: 'whsec_x', createdAt: '2026-01-01T00:00:00.000Z' });
+  await insertAccount(store.db, {
+    id: 'acct',
+    username: 'u',
+    name: 'u',
+    type: 'user',
+    webhookSecret: 'whsec_x',
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
 });
 afterEach(() => store.close());
 
@@ -61,7 +69,9 @@ describe('the predictions queue', () => {
     const fresh = (await claimNext(store.db, store.dialect, 'node-2', 200, 100)) as PredictionRecord;
     expect(fresh.attempt).toBe(stale.attempt + 1);
     expect(await updatePrediction(store.db, 'p', { attempt: stale.attempt }, { status: 'failed' })).toBeUndefined();
-    expect(await updatePrediction(store.db, 'p', { attempt: fresh.attempt }, { status: 'processing' })).toMatchObject({ status: 'processing' });
+    expect(await updatePrediction(store.db, 'p', { attempt: fresh.attempt }, { status: 'processing' })).toMatchObject({
+      status: 'processing',
+    });
   });
 
   it('never changes a terminal prediction', async () => {

@@ -58,6 +58,8 @@ export interface PredictionsTable {
   /** `owner/name`, as presented. */
   model: string;
   input: string;
+  /** Input fields that are secrets (JSON array): masked whenever the prediction is shown. */
+  secret_fields: string;
   output: string | null;
   logs: string;
   error: string | null;
