@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type {
@@ -112,6 +113,13 @@ export class ModelServer {
     const shown = host.includes(':') ? `[${host}]` : host;
     const announcement: ListeningAnnouncement = { replicant: 'listening', host, port, url: `http://${shown}:${port}` };
     writeStdout(JSON.stringify(announcement));
+    // If model code kills the process, its predictions' logs so far are its last words: put
+    // them on the real stderr, where whoever started this process can read them.
+    process.once('exit', () => {
+      for (const { id, logs } of this.#runner?.unfinishedLogs() ?? []) {
+        if (logs) writeSync(2, `--- logs of prediction ${id} ---\n${logs}${logs.endsWith('\n') ? '' : '\n'}`);
+      }
+    });
     void this.#runSetup();
     return announcement;
   }

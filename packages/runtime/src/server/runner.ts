@@ -101,6 +101,11 @@ export class Runner {
     return true;
   }
 
+  /** The logs of every unfinished prediction (for last words when the process dies). */
+  unfinishedLogs(): { id: string; logs: string }[] {
+    return [...this.#active.values()].map((p) => ({ id: p.id, logs: p.logs }));
+  }
+
   /** Cancels everything that is running. */
   cancelAll(): void {
     for (const prediction of this.#active.values()) prediction.controller.abort();

@@ -299,7 +299,12 @@ export class Director {
   #onExit(instance: Instance, code: number | null): void {
     this.#instances.delete(instance.id);
     this.#d.logger.warn({ instance: instance.id, version: instance.versionKey, code }, 'instance exited');
-    const lastWords = instance.stderr.slice(-4000);
+    // The runtime's own log lines are JSON; the rest is what model code printed as it died.
+    const lastWords = instance.stderr
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('{"time"'))
+      .join('\n')
+      .slice(-8000);
     for (const id of instance.running) {
       const a = this.#assignments.get(id);
       if (!a) continue;
@@ -308,7 +313,7 @@ export class Director {
         const why = a.timedOut
           ? 'Prediction timed out, and the model did not stop.'
           : `The model instance stopped unexpectedly (exit code ${code}).`;
-        void this.#finish(a, { status: 'failed', error: why, logs: `${a.record.logs}${lastWords}` });
+        void this.#finish(a, { status: 'failed', error: why, ...(lastWords && { extraLogs: `${lastWords}\n` }) });
       }
     }
     this.#schedule();

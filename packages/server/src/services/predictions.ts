@@ -39,6 +39,8 @@ export interface Outcome {
   status: 'succeeded' | 'failed' | 'canceled';
   output?: unknown;
   logs?: string;
+  /** Text to add after the logs so far (an instance's last words). */
+  extraLogs?: string;
   error?: string | null;
   metrics?: Record<string, number> | null;
 }
@@ -259,7 +261,7 @@ export class PredictionService {
     } else if (output !== null && output !== undefined) {
       this.#bus.publish({ type: 'output', id: record.id, index: -1, value: output });
     }
-    const logs = outcome.logs ?? current.logs;
+    const logs = (outcome.logs ?? current.logs) + (outcome.extraLogs ?? '');
     if (logs.length > current.logs.length && logs.startsWith(current.logs)) {
       this.#bus.publish({ type: 'logs', id: record.id, offset: current.logs.length, text: logs.slice(current.logs.length) });
     }
