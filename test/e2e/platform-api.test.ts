@@ -133,6 +133,22 @@ describe('the platform API', () => {
     expect(forged.status).toBe(404);
   });
 
+  it('serves a stream of files under /v1/files/, and file outputs at URLs that need no token', async () => {
+    const { body } = await platform.api('POST', '/v1/models/local/frames/predictions', { input: { count: 2 } });
+    expect(new URL(body.urls.stream).pathname.startsWith('/v1/files/')).toBe(true);
+    const { events } = await readStream(body.urls.stream);
+    const urls = events.filter((e) => e.event === 'output').map((e) => e.data);
+    expect(urls).toHaveLength(2);
+    for (const [i, url] of urls.entries()) {
+      expect(url).toMatch(new RegExp(`/v1/outputs/[a-z0-9]+/[A-Za-z0-9_-]+/frame${i}.txt$`));
+      const file = await fetch(url);
+      expect(file.headers.get('content-type')).toBe('text/plain');
+      expect(await file.text()).toBe(`frame number ${i}`);
+    }
+    const forged = await fetch(`${urls[0]?.replace(/\/[A-Za-z0-9_-]+\/frame0.txt$/, '/not-the-key/frame0.txt')}`);
+    expect(forged.status).toBe(404);
+  });
+
   it('passes secrets to the model and masks them wherever the prediction is shown', async () => {
     const { body } = await platform.api(
       'POST',

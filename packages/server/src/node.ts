@@ -43,6 +43,7 @@ export async function startNode(config: ServerConfig, logger: Logger, clock: Clo
     clock,
     present: (record) => presentPrediction(record, url),
     policy: { allowPrivate: config.allowPrivateWebhooks },
+    onError: (error, what) => logger.error({ err: error }, what),
   });
   const accounts = new AccountService({ db: store.db, clock });
   const models = new ModelService({ db: store.db, blobs, clock });

@@ -9,7 +9,8 @@ import type { VersionRecord } from './store/versions.js';
 
 /** The URL a prediction's SSE stream is served at: unguessable, needs no token. */
 export function streamUrl(baseUrl: string, record: PredictionRecord): string {
-  return `${baseUrl}/v1/streams/${record.id}/${record.streamKey}`;
+  // The JS client turns stream outputs into file objects only under /v1/files/: file streams go there.
+  return `${baseUrl}/v1/${record.fileStream ? 'files/streams' : 'streams'}/${record.id}/${record.streamKey}`;
 }
 
 export function presentPrediction(record: PredictionRecord, baseUrl: string): Record<string, unknown> {

@@ -77,18 +77,42 @@ function decode(segment: string): string {
   }
 }
 
-/** Reads a request body of at most `limit` bytes. */
+/**
+ * Reads a request body of at most `limit` bytes. Past the limit it stops keeping the bytes but
+ * never destroys the request: destroying it resets the connection, and the client would see a
+ * broken pipe instead of the 413 (see {@link sendProblem}, which drains what is left).
+ */
 export async function readBody(raw: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = () => new ApiError('BODY_TOO_LARGE', `The request body is larger than ${limit} bytes.`);
   const declared = Number(raw.headers['content-length']);
-  if (declared > limit) throw new ApiError('BODY_TOO_LARGE', `The request body is larger than ${limit} bytes.`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of raw as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new ApiError('BODY_TOO_LARGE', `The request body is larger than ${limit} bytes.`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+  if (declared > limit) throw tooLarge();
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      raw.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      done();
+      raw.resume();
+      reject(tooLarge());
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    const onClose = () => {
+      done();
+      reject(new Error('the client closed the connection before the request body ended'));
+    };
+    raw.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /** Reads a JSON object body (an empty body reads as `{}`). */
@@ -124,7 +148,24 @@ export function sendProblem(response: ServerResponse, error: ApiError): void {
     'content-type': 'application/problem+json',
     'content-length': Buffer.byteLength(text),
     ...error.extra.headers,
-    ...(error.status === 413 && { connection: 'close' }),
   });
   response.end(text);
+  if (error.status === 413) drainRequest(response);
+}
+
+/** How long the rest of a refused body may take to arrive before the connection is dropped. */
+const DRAIN_MS = 5_000;
+
+/**
+ * Discards the rest of a request body answered early (413), so the client can finish sending
+ * and read the answer; closing at once would reset the connection under it. A client that
+ * keeps sending past {@link DRAIN_MS} is cut off.
+ */
+function drainRequest(response: ServerResponse): void {
+  const request = response.req;
+  if (!request || request.complete) return;
+  request.resume();
+  const timer = setTimeout(() => request.socket?.destroy(), DRAIN_MS);
+  timer.unref();
+  request.once('end', () => clearTimeout(timer)).once('close', () => clearTimeout(timer));
 }

@@ -45,6 +45,12 @@ export interface Outcome {
   metrics?: Record<string, number> | null;
 }
 
+/** True when the version's output is an iterator of files. */
+function isFileStream(version: VersionRecord): boolean {
+  const output = version.openapiSchema.components?.schemas?.Output;
+  return output?.type === 'array' && output['x-cog-array-type'] === 'iterator' && output.items?.format === 'uri';
+}
+
 const TERMINAL = new Set<PredictionStatus>(['succeeded', 'failed', 'canceled']);
 /** Output and log growth reach the store at most this often; status changes at once. */
 const PERSIST_INTERVAL_MS = 250;
@@ -112,6 +118,7 @@ export class PredictionService {
       deployment: request.deployment ?? null,
       deadlineMs: request.cancelAfterMs === undefined ? null : now + request.cancelAfterMs,
       streamKey: secretKey(),
+      fileStream: isFileStream(request.version),
       cancelRequested: false,
       claimedBy: null,
       leaseExpiresMs: null,

@@ -31,8 +31,18 @@ export class WebhookOutbox {
   #running = false;
   #loop: Promise<void> | undefined;
   #writes = new Set<Promise<void>>();
+  #seq = 0;
 
-  constructor(deps: { db: Db; clock: Clock; present: (record: PredictionRecord) => unknown; policy: OutboundPolicy }) {
+  readonly #onError: (error: unknown, what: string) => void;
+
+  constructor(deps: {
+    db: Db;
+    clock: Clock;
+    present: (record: PredictionRecord) => unknown;
+    policy: OutboundPolicy;
+    onError: (error: unknown, what: string) => void;
+  }) {
+    this.#onError = deps.onError;
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#present = deps.present;
@@ -82,6 +92,8 @@ export class WebhookOutbox {
 
   #enqueue(record: PredictionRecord, event: Event): void {
     const body = JSON.stringify(this.#present(record));
+    // Taken now, in call order: a prediction's messages are delivered in the order they were made.
+    this.#seq = Math.max(this.#seq + 1, this.#clock.now() * 1000);
     const write = enqueueWebhook(
       this.#db,
       {
@@ -94,7 +106,11 @@ export class WebhookOutbox {
         nextAttemptMs: this.#clock.now(),
       },
       new Date(this.#clock.now()).toISOString(),
-    ).then(() => this.#wake?.());
+      this.#seq,
+    ).then(
+      () => this.#wake?.(),
+      (error: unknown) => this.#onError(error, `could not queue the ${event} webhook of prediction ${record.id}`),
+    );
     this.#writes.add(write);
     void write.finally(() => this.#writes.delete(write));
   }
@@ -117,7 +133,10 @@ export class WebhookOutbox {
 
   async #run(): Promise<void> {
     while (this.#running) {
-      const due = await dueWebhooks(this.#db, this.#clock.now(), 100).catch(() => [] as OutboxMessage[]);
+      const due = await dueWebhooks(this.#db, this.#clock.now(), 100).catch((error: unknown) => {
+        this.#onError(error, 'could not read the webhook outbox');
+        return [] as OutboxMessage[];
+      });
       if (due.length === 0) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
@@ -130,7 +149,9 @@ export class WebhookOutbox {
       for (const message of due) byPrediction.set(message.predictionId, [...(byPrediction.get(message.predictionId) ?? []), message]);
       await Promise.all(
         [...byPrediction.values()].map(async (messages) => {
-          for (const message of messages) await this.#attempt(message);
+          for (const message of messages) {
+            await this.#attempt(message).catch((error: unknown) => this.#onError(error, `webhook ${message.messageId} failed`));
+          }
         }),
       );
     }

@@ -74,6 +74,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('deployment', 'text')
         .addColumn('deadline_ms', 'bigint')
         .addColumn('stream_key', 'text', (c) => c.notNull())
+        .addColumn('file_stream', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('cancel_requested', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('claimed_by', 'text')
         .addColumn('lease_expires_ms', 'bigint')
@@ -114,6 +115,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('failed_at', 'text')
         .addColumn('last_error', 'text')
         .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema
         .createIndex('webhook_outbox_due')

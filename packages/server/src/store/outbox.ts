@@ -12,7 +12,7 @@ export interface OutboxMessage {
   nextAttemptMs: number;
 }
 
-export async function enqueueWebhook(db: Db, message: Omit<OutboxMessage, 'attempts'>, createdAt: string): Promise<void> {
+export async function enqueueWebhook(db: Db, message: Omit<OutboxMessage, 'attempts'>, createdAt: string, seq: number): Promise<void> {
   await db
     .insertInto('webhook_outbox')
     .values({
@@ -24,6 +24,7 @@ export async function enqueueWebhook(db: Db, message: Omit<OutboxMessage, 'attem
       body: message.body,
       next_attempt_ms: message.nextAttemptMs,
       created_at: createdAt,
+      seq,
     })
     .execute();
 }
@@ -37,7 +38,7 @@ export async function dueWebhooks(db: Db, nowMs: number, limit: number): Promise
     .where('failed_at', 'is', null)
     .where('next_attempt_ms', '<=', nowMs)
     .orderBy('next_attempt_ms')
-    .orderBy('created_at')
+    .orderBy('seq')
     .limit(limit)
     .execute();
   return rows.map((r) => ({

@@ -27,6 +27,7 @@ export interface PredictionRecord {
   deployment: string | null;
   deadlineMs: number | null;
   streamKey: string;
+  fileStream: boolean;
   cancelRequested: boolean;
   claimedBy: string | null;
   leaseExpiresMs: number | null;
@@ -34,10 +35,11 @@ export interface PredictionRecord {
   dispatched: boolean;
 }
 
-type Row = Omit<PredictionsTable, 'cancel_requested' | 'attempt' | 'dispatched'> & {
+type Row = Omit<PredictionsTable, 'cancel_requested' | 'attempt' | 'dispatched' | 'file_stream'> & {
   cancel_requested: number;
   attempt: number;
   dispatched: number;
+  file_stream: number;
 };
 
 const toRecord = (row: Row): PredictionRecord => ({
@@ -62,6 +64,7 @@ const toRecord = (row: Row): PredictionRecord => ({
   deployment: row.deployment,
   deadlineMs: row.deadline_ms === null ? null : Number(row.deadline_ms),
   streamKey: row.stream_key,
+  fileStream: Number(row.file_stream) === 1,
   cancelRequested: Number(row.cancel_requested) === 1,
   claimedBy: row.claimed_by,
   leaseExpiresMs: row.lease_expires_ms === null ? null : Number(row.lease_expires_ms),
@@ -96,6 +99,7 @@ export async function insertPrediction(db: Db, p: PredictionRecord): Promise<voi
       deployment: p.deployment,
       deadline_ms: p.deadlineMs,
       stream_key: p.streamKey,
+      file_stream: p.fileStream ? 1 : 0,
     })
     .execute();
 }

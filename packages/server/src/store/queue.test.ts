@@ -29,6 +29,7 @@ function prediction(id: string): PredictionRecord {
     deployment: null,
     deadlineMs: null,
     streamKey: 'k',
+    fileStream: false,
     cancelRequested: false,
     claimedBy: null,
     leaseExpiresMs: null,

@@ -76,6 +76,8 @@ export interface PredictionsTable {
   deadline_ms: number | null;
   /** Secret part of `urls.stream`: the stream needs no token. */
   stream_key: string;
+  /** 1 when the output is a stream of files (its SSE URL then lives under /v1/files/, as clients expect). */
+  file_stream: Generated<number>;
   /** Set when a cancel was asked for; the director acts on it. */
   cancel_requested: Generated<number>;
   /** Queue: which director holds the lease. */
@@ -119,6 +121,8 @@ export interface WebhookOutboxTable {
   failed_at: string | null;
   last_error: string | null;
   created_at: string;
+  /** Order of enqueueing (ms × 1000 + a counter): one prediction's messages go out in this order. */
+  seq: number;
 }
 
 export interface Database {
