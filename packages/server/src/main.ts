@@ -9,6 +9,8 @@ import { startNode } from './node.js';
 export async function serve(input: ConfigInput): Promise<number> {
   const config = loadConfig(input);
   const logger = pino({ level: process.env.REPLICANT_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  // A last line of defence: a bug in a background task is logged; it does not take the node down.
+  process.on('unhandledRejection', (error) => logger.error({ err: error }, 'unhandled rejection'));
   const node = await startNode(config, logger);
   process.stdout.write(`Replicant is listening on ${node.url}\n`);
   for (const { model, version } of node.registered) process.stdout.write(`  model ${model}  version ${version.slice(0, 12)}\n`);

@@ -97,6 +97,11 @@ export class Director {
     await this.#callbacks.close();
   }
 
+  /** Runs work nobody waits for; a failure is logged, never an unhandled rejection. */
+  #background(work: Promise<unknown>, what: string): void {
+    work.catch((error: unknown) => this.#d.logger.error({ err: error }, `director: ${what} failed`));
+  }
+
   /** Instances by state, for health and tests. */
   stats(): { instances: number; assignments: number } {
     return { instances: this.#instances.size, assignments: this.#assignments.size };
@@ -137,7 +142,7 @@ export class Director {
           if (instance.state === 'ready' && instance.running.size === 0 && now - instance.idleSince > this.#d.config.idleTimeoutMs) {
             this.#d.logger.info({ instance: instance.id, version: instance.versionKey }, 'stopping idle instance');
             this.#instances.delete(instance.id);
-            void instance.stop(this.#d.config.graceMs);
+            this.#background(instance.stop(this.#d.config.graceMs), 'stopping an idle instance');
           }
         }
       } catch (error) {
@@ -169,7 +174,7 @@ export class Director {
     if (!version) return void (await this.#finish(assignment, { status: 'failed', error: 'The version of this prediction was deleted.' }));
     if (record.cancelRequested) return void (await this.#finish(assignment, { status: 'canceled' }));
     assignment.unsubscribe = this.#d.bus.subscribe(record.id, (event) => {
-      if (event.type === 'cancel') void this.#cancel(assignment);
+      if (event.type === 'cancel') this.#background(this.#cancel(assignment), 'forwarding a cancel');
     });
     this.#schedule();
   }
@@ -183,14 +188,14 @@ export class Director {
       const instances = [...this.#instances.values()].filter((i) => i.versionKey === key);
       const free = instances.find((i) => i.free > 0);
       if (free) {
-        void this.#dispatch(a, free);
+        this.#background(this.#dispatch(a, free), 'dispatching');
         continue;
       }
       if (starting.has(key) || instances.some((i) => i.state === 'starting')) continue;
       if (instances.length >= this.#d.config.maxInstancesPerVersion) continue;
       if (this.#instances.size >= this.#d.config.maxInstancesPerNode && !this.#evictIdle(key)) continue;
       starting.add(key);
-      void this.#startInstance(a.version);
+      this.#background(this.#startInstance(a.version), 'starting an instance');
     }
   }
 
@@ -201,7 +206,7 @@ export class Director {
       .sort((a, b) => a.idleSince - b.idleSince)[0];
     if (!idle) return false;
     this.#instances.delete(idle.id);
-    void idle.stop(this.#d.config.graceMs);
+    this.#background(idle.stop(this.#d.config.graceMs), 'evicting an idle instance');
     return true;
   }
 
@@ -244,7 +249,7 @@ export class Director {
       if (status === 202 || status === 200) {
         if (a.state === 'dispatching') a.state = 'running';
         a.timers.push(this.#d.clock.setTimeout(() => this.#timeOut(a), this.#d.config.predictionTimeoutMs));
-        if (a.cancelRequested) void this.#cancel(a);
+        if (a.cancelRequested) this.#background(this.#cancel(a), 'forwarding a cancel');
         return;
       }
       instance.running.delete(a.record.id);
@@ -308,12 +313,12 @@ export class Director {
     for (const id of instance.running) {
       const a = this.#assignments.get(id);
       if (!a) continue;
-      if (a.cancelRequested && !a.timedOut) void this.#finish(a, { status: 'canceled' });
+      if (a.cancelRequested && !a.timedOut) this.#background(this.#finish(a, { status: 'canceled' }), 'finishing');
       else {
         const why = a.timedOut
           ? 'Prediction timed out, and the model did not stop.'
           : `The model instance stopped unexpectedly (exit code ${code}).`;
-        void this.#finish(a, { status: 'failed', error: why, ...(lastWords && { extraLogs: `${lastWords}\n` }) });
+        this.#background(this.#finish(a, { status: 'failed', error: why, ...(lastWords && { extraLogs: `${lastWords}\n` }) }), 'finishing');
       }
     }
     this.#schedule();
@@ -328,7 +333,7 @@ export class Director {
 
   #timeOut(a: Assignment): void {
     a.timedOut = true;
-    void this.#stopWork(a);
+    this.#background(this.#stopWork(a), 'stopping a timed-out prediction');
   }
 
   /** Forwards a cancel; kills the instance if the model does not stop within the grace period. */

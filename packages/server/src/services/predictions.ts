@@ -242,7 +242,8 @@ export class PredictionService {
       }
     }
     if (live.dirty && !live.timer) {
-      live.timer = this.#clock.setTimeout(() => void this.#persist(id), PERSIST_INTERVAL_MS);
+      // A failed write is retried with the next one, and the terminal write carries everything anyway.
+      live.timer = this.#clock.setTimeout(() => this.#persist(id).catch(() => undefined), PERSIST_INTERVAL_MS);
     }
   }
 

@@ -112,7 +112,7 @@ export class WebhookOutbox {
       (error: unknown) => this.#onError(error, `could not queue the ${event} webhook of prediction ${record.id}`),
     );
     this.#writes.add(write);
-    void write.finally(() => this.#writes.delete(write));
+    write.finally(() => this.#writes.delete(write)).catch(() => undefined);
   }
 
   /** Starts delivering (and delivers what an earlier process left in the outbox). */
