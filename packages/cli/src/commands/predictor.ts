@@ -18,6 +18,8 @@ Options (serve):
   --upload-url URL        PUT file outputs to URL/<name> instead of returning data URIs
   --concurrency N         predictions at once (default: cog.yaml concurrency.max, or 1)
   --max-body-bytes N      largest request body (default 104857600)
+  --exit-with-stdin       exit when standard input closes (for supervisors: an instance never
+                          outlives the process that started it)
 
 Environment: COG_WEIGHTS (passed to setup), COG_MAX_CONCURRENCY, COG_THROTTLE_RESPONSE_INTERVAL
 (seconds between webhooks, default 0.5), WEBHOOK_AUTH_TOKEN (sent as a bearer token with webhooks).

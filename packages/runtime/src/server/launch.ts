@@ -8,6 +8,11 @@ export interface LaunchOptions {
   /** The whole environment of the process (nothing is inherited that is not here). */
   env: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * Keep a pipe to the child's stdin open for as long as this process lives. A runtime started
+   * with `--exit-with-stdin` exits when it closes, so instances never outlive a crashed parent.
+   */
+  tieToParent?: boolean;
 }
 
 /**
@@ -35,7 +40,12 @@ export class ModelServerProcess {
    */
   static async launch(options: LaunchOptions): Promise<ModelServerProcess> {
     const [program, ...args] = options.command;
-    const child = spawn(program, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: [options.tieToParent ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    child.stdin?.on('error', () => undefined);
     const stderr: string[] = [];
     child.stderr?.setEncoding('utf8').on('data', (text: string) => stderr.push(text));
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));

@@ -31,6 +31,13 @@ export function captureOutput(): void {
   };
   process.on('uncaughtException', stray);
   process.on('unhandledRejection', stray);
+  // Whoever reads our output is gone (a broken pipe): nobody can hear us, so stop rather than
+  // fail every write, and never report the failure by writing to the same broken stream.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+    });
+  }
 }
 
 function describe(error: unknown): string {

@@ -14,7 +14,7 @@ export class ServeUsageError extends Error {
 }
 
 /**
- * `serve [DIR] [--host H] [--port P] [--upload-url URL] [--concurrency N] [--max-body-bytes N]`:
+ * `serve [DIR] [--host H] [--port P] [--upload-url URL] [--concurrency N] [--max-body-bytes N] [--exit-with-stdin]`:
  * serves a model folder until SIGTERM, SIGINT or `POST /shutdown`, then resolves to the exit
  * code. Both `replicant predictor serve` and the director's instances run this.
  */
@@ -28,6 +28,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'upload-url': { type: 'string' },
       concurrency: { type: 'string' },
       'max-body-bytes': { type: 'string' },
+      'exit-with-stdin': { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 1) throw new ServeUsageError('expected at most one model folder');
@@ -66,6 +67,15 @@ export async function serveCommand(args: string[]): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  if (values['exit-with-stdin']) {
+    // The parent holds our stdin open; when it goes away (even killed), nobody will collect our
+    // results: cancel what runs, and exit soon even if a model ignores the cancel.
+    const orphaned = () => {
+      void server.stop(0);
+      setTimeout(() => process.exit(1), 2_000).unref();
+    };
+    process.stdin.on('end', orphaned).on('close', orphaned).on('error', orphaned).resume();
+  }
   await finished;
   return 0;
 }

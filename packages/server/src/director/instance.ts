@@ -46,9 +46,10 @@ export class Instance {
   async start(dir: string, callbackBase: string, timeoutMs: number, onExit: (code: number | null) => void): Promise<HealthCheckResponse> {
     this.concurrency = (await readCogConfig(dir)).concurrencyMax;
     this.#process = await ModelServerProcess.launch({
-      command: [process.execPath, RUNTIME_MAIN, dir, '--port', '0', '--upload-url', `${callbackBase}/files`],
+      command: [process.execPath, RUNTIME_MAIN, dir, '--port', '0', '--upload-url', `${callbackBase}/files`, '--exit-with-stdin'],
       env: instanceEnvironment({ COG_THROTTLE_RESPONSE_INTERVAL: '0.1' }),
       cwd: dir,
+      tieToParent: true,
     });
     void this.#process.exited.then((code) => {
       const wasRunning = this.state !== 'stopped';
