@@ -30,8 +30,8 @@ describe('a runtime process', () => {
   it('exits when its parent goes away, with --exit-with-stdin', async () => {
     const { child, exited, listening } = start(fixture('gated'), ['--exit-with-stdin']);
     const url = await listening;
-    for (let i = 0; i < 200 && (await (await fetch(`${url}/health-check`)).json()).status !== 'READY'; i++)
-      await new Promise((r) => setTimeout(r, 10));
+    const ready = async () => ((await (await fetch(`${url}/health-check`)).json()) as { status: string }).status === 'READY';
+    for (let i = 0; i < 200 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 10));
     // A prediction that would run forever: the runtime cancels it and exits anyway.
     await fetch(`${url}/predictions`, {
       method: 'POST',
