@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { fileRoutes } from './api/files.js';
 import { type Handler, type Request, Router, sendJson, sendProblem } from './api/http.js';
 import { modelRoutes } from './api/models.js';
 import { outputRoutes } from './api/outputs.js';
@@ -36,7 +37,9 @@ export function buildApp(deps: AppDeps): (raw: IncomingMessage, response: Server
   router.add('GET', '/health', async () => ({ status: 200, body: { status: deps.accepting() ? 'ok' : 'shutting down' } }), { auth: false });
   modelRoutes(router, deps);
   predictionRoutes(router, deps);
+  // Before the files API: its stream URLs live under /v1/files/ too.
   streamRoutes(router, deps);
+  fileRoutes(router, deps);
   outputRoutes(router, deps);
 
   return (raw, response) => {

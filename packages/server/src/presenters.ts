@@ -3,6 +3,7 @@
  * snake_case exactly as the API has them outside.
  */
 import type { AccountRecord } from './store/accounts.js';
+import type { FileRecord } from './store/files.js';
 import type { ModelRecord } from './store/models.js';
 import type { PredictionRecord } from './store/predictions.js';
 import type { VersionRecord } from './store/versions.js';
@@ -81,6 +82,22 @@ export function presentModel(model: ModelRecord, baseUrl: string, latest: Versio
 
 export function presentAccount(account: AccountRecord): Record<string, unknown> {
   return { type: account.type, username: account.username, name: account.name, github_url: null, avatar_url: null };
+}
+
+/** An upload of the files API (`etag` is the md5 hex, as on Replicate). */
+export function presentFile(file: FileRecord, baseUrl: string): Record<string, unknown> {
+  return {
+    id: file.id,
+    name: file.name,
+    content_type: file.contentType,
+    size: file.size,
+    etag: file.md5,
+    checksums: { sha256: file.sha256, md5: file.md5 },
+    metadata: file.metadata,
+    created_at: file.createdAt,
+    expires_at: file.expiresAt,
+    urls: { get: `${baseUrl}/v1/files/${file.id}` },
+  };
 }
 
 /** The hardware this node offers. */

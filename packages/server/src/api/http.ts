@@ -161,7 +161,7 @@ const DRAIN_MS = 5_000;
  * and read the answer; closing at once would reset the connection under it. A client that
  * keeps sending past {@link DRAIN_MS} is cut off.
  */
-function drainRequest(response: ServerResponse): void {
+export function drainRequest(response: ServerResponse): void {
   const request = response.req;
   if (!request || request.complete) return;
   request.resume();

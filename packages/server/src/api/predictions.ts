@@ -125,7 +125,8 @@ export function predictionRoutes(router: Router, deps: PredictionRoutesDeps): vo
       account: request.account,
       model,
       version,
-      input: body.input ?? {},
+      // File URLs of the files API become capability URLs the model can fetch without a token.
+      input: await deps.files.resolveInputFiles(request.account.id, body.input ?? {}, request.baseUrl),
       ...(typeof webhook === 'string' && { webhook }),
       ...(Array.isArray(filter) && { webhookEventsFilter: filter as string[] }),
       ...(cancelAfterMs !== undefined && { cancelAfterMs }),

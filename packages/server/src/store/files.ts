@@ -76,8 +76,16 @@ export async function getFile(db: Db, id: string): Promise<FileRecord | undefine
   return row && toRecord(row as Row);
 }
 
-export async function listFiles(db: Db, accountId: string, after: Position | undefined, limit: number): Promise<FileRecord[]> {
+/** An account's uploads (not prediction outputs), newest first; those expired by `now` (ISO) left out. */
+export async function listFiles(
+  db: Db,
+  accountId: string,
+  after: Position | undefined,
+  limit: number,
+  now?: string,
+): Promise<FileRecord[]> {
   let query = db.selectFrom('files').selectAll().where('account_id', '=', accountId).where('prediction_id', 'is', null);
+  if (now !== undefined) query = query.where((e) => e.or([e('expires_at', 'is', null), e('expires_at', '>', now)]));
   if (after) {
     query = query.where((e) =>
       e.or([e('created_at', '<', after.createdAt), e.and([e('created_at', '=', after.createdAt), e('id', '<', after.id)])]),
