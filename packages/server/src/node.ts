@@ -106,6 +106,7 @@ export async function startNode(config: ServerConfig, logger: Logger, clock: Clo
     async stop(drainMs = 30_000) {
       accepting = false;
       await director.stop(drainMs);
+      await predictions.flushRunCounts();
       await webhooks.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Hosting predictors: loading model folders, serving them, and launching model server processes. */
 export { loadPredictor } from '../loader.js';
+export { sendRequest } from './http-client.js';
 export { type LaunchOptions, ModelServerProcess } from './launch.js';
 export { ModelServer, type ServeOptions } from './model-server.js';
 export { schemaCommand } from './schema-command.js';

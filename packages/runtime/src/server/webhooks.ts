@@ -1,4 +1,5 @@
 import type { PredictionResponse, WebhookEvent } from '@replicant/protocol';
+import { sendRequest } from './http-client.js';
 
 /** How webhooks are paced and retried. */
 export interface WebhookSettings {
@@ -35,6 +36,7 @@ export class WebhookNotifier {
   #lastSent = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
   #completed = false;
+  #waiting = false;
 
   constructor(
     url: string,
@@ -50,10 +52,9 @@ export class WebhookNotifier {
     this.#headers = headers;
   }
 
-  /** The prediction began. */
+  /** The prediction began. (It does not count toward the throttle: the first output goes out at once.) */
   start(): void {
     if (!this.#filter.has('start')) return;
-    this.#lastSent = Date.now();
     this.#enqueue(false);
   }
 
@@ -85,7 +86,13 @@ export class WebhookNotifier {
   }
 
   #enqueue(terminal: boolean): void {
-    this.#queue = this.#queue.then(() => this.#deliver(terminal));
+    // A non-terminal delivery still waiting in line will carry the newest state anyway.
+    if (!terminal && this.#waiting) return;
+    if (!terminal) this.#waiting = true;
+    this.#queue = this.#queue.then(() => {
+      if (!terminal) this.#waiting = false;
+      return this.#deliver(terminal);
+    });
   }
 
   async #deliver(terminal: boolean): Promise<void> {
@@ -99,19 +106,18 @@ export class WebhookNotifier {
       }
       let status: number;
       try {
-        const response = await fetch(this.#url, {
-          method: 'POST',
-          headers: {
+        status = await sendRequest(
+          'POST',
+          this.#url,
+          body,
+          {
             'content-type': 'application/json',
             'user-agent': 'replicant-runtime',
             ...(this.#settings.authToken && { authorization: `Bearer ${this.#settings.authToken}` }),
             ...this.#headers,
           },
-          body,
-          signal: AbortSignal.timeout(this.#settings.timeoutMs),
-        });
-        await response.body?.cancel();
-        status = response.status;
+          this.#settings.timeoutMs,
+        );
       } catch (error) {
         this.#settings.warn(`webhook to ${redact(this.#url)} failed: ${(error as Error).message}`);
         continue;

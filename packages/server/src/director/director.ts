@@ -247,7 +247,9 @@ export class Director {
       await this.#d.predictions.dispatched(a.record);
       const status = await instance.dispatch(a.record.id, a.record.input, `${this.#callbacks.base(instance)}/webhook`);
       if (status === 202 || status === 200) {
+        if (this.#assignments.get(a.record.id) !== a) return;
         if (a.state === 'dispatching') a.state = 'running';
+        if (!a.started && !(await this.#start(a, instance))) return;
         a.timers.push(this.#d.clock.setTimeout(() => this.#timeOut(a), this.#d.config.predictionTimeoutMs));
         if (a.cancelRequested) this.#background(this.#cancel(a), 'forwarding a cancel');
         return;
@@ -269,15 +271,7 @@ export class Director {
   async #onWebhook(instance: Instance, state: PredictionResponse): Promise<void> {
     const a = state.id ? this.#assignments.get(state.id) : undefined;
     if (!a || a.instance !== instance) return;
-    if (!a.started) {
-      a.started = true;
-      const updated = await this.#d.predictions.started(a.record);
-      if (!updated) {
-        // Our claim was taken over (we were presumed dead): stop the model's work.
-        await instance.cancel(a.record.id);
-        return this.#forget(a);
-      }
-    }
+    if (!a.started && !(await this.#start(a, instance))) return;
     if (state.status === 'succeeded' || state.status === 'failed' || state.status === 'canceled') {
       const status = a.timedOut && state.status === 'canceled' ? 'failed' : state.status;
       const error = a.timedOut ? `Prediction timed out after ${Math.round(this.#d.config.predictionTimeoutMs / 1000)} s.` : state.error;
@@ -285,6 +279,16 @@ export class Director {
       return;
     }
     this.#d.predictions.progress(a.record.id, state);
+  }
+
+  /** Records that the model took the prediction; false (and the model told to stop) if the claim is no longer ours. */
+  async #start(a: Assignment, instance: Instance): Promise<boolean> {
+    a.started = true;
+    if (await this.#d.predictions.started(a.record)) return true;
+    // Our claim was taken over (we were presumed dead): stop the model's work.
+    await instance.cancel(a.record.id);
+    this.#forget(a);
+    return false;
   }
 
   async #onUpload(instance: Instance, predictionId: string, name: string, contentType: string, body: IncomingMessage): Promise<string> {

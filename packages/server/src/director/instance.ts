@@ -1,6 +1,6 @@
 import type { HealthCheckResponse } from '@replicant/protocol';
 import { readCogConfig } from '@replicant/runtime';
-import { ModelServerProcess, RUNTIME_MAIN } from '@replicant/runtime/server';
+import { ModelServerProcess, RUNTIME_MAIN, sendRequest } from '@replicant/runtime/server';
 import { instanceEnvironment } from '../environment.js';
 import { randomId, secretKey } from '../ids.js';
 
@@ -71,21 +71,21 @@ export class Instance {
   }
 
   /** Hands a prediction to the model (async, with webhooks to `webhookUrl`). Resolves with the HTTP status. */
-  async dispatch(id: string, input: Record<string, unknown>, webhookUrl: string): Promise<number> {
-    const response = await fetch(`${this.url}/predictions/${encodeURIComponent(id)}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', prefer: 'respond-async' },
-      body: JSON.stringify({ id, input, webhook: webhookUrl, webhook_events_filter: ['start', 'output', 'logs', 'completed'] }),
-    });
-    await response.body?.cancel();
-    return response.status;
+  dispatch(id: string, input: Record<string, unknown>, webhookUrl: string): Promise<number> {
+    // No `start` webhook: the 202 answer already says the model took the prediction.
+    const body = JSON.stringify({ id, input, webhook: webhookUrl, webhook_events_filter: ['output', 'logs', 'completed'] });
+    return sendRequest(
+      'PUT',
+      `${this.url}/predictions/${encodeURIComponent(id)}`,
+      body,
+      { 'content-type': 'application/json', prefer: 'respond-async' },
+      30_000,
+    );
   }
 
   /** Forwards a cancel. */
   async cancel(id: string): Promise<void> {
-    await fetch(`${this.url}/predictions/${encodeURIComponent(id)}/cancel`, { method: 'POST' })
-      .then((r) => r.body?.cancel())
-      .catch(() => undefined);
+    await sendRequest('POST', `${this.url}/predictions/${encodeURIComponent(id)}/cancel`, '', {}, 10_000).catch(() => undefined);
   }
 
   /** Stops it gracefully, killing it after `graceMs`. */

@@ -75,6 +75,8 @@ export class PredictionService {
   readonly #webhooks: WebhookOutbox;
   readonly #live = new Map<string, Live>();
   readonly #specs = new Map<string, InputSpecs>();
+  readonly #runCounts = new Map<string, number>();
+  #runCountTimer: { cancel(): void } | undefined;
 
   constructor(deps: { db: Db; bus: EventBus; clock: Clock; webhooks: WebhookOutbox }) {
     this.#db = deps.db;
@@ -126,9 +128,25 @@ export class PredictionService {
       dispatched: false,
     };
     await insertPrediction(this.#db, record);
-    await incrementRunCount(this.#db, request.model.id);
+    this.#countRun(request.model.id);
     this.#bus.queued();
     return record;
+  }
+
+  /** Run counts are only shown, not relied on: they are added up in memory and written once a second. */
+  #countRun(modelId: string): void {
+    this.#runCounts.set(modelId, (this.#runCounts.get(modelId) ?? 0) + 1);
+    this.#runCountTimer ??= this.#clock.setTimeout(() => {
+      this.#runCountTimer = undefined;
+      this.flushRunCounts().catch(() => undefined);
+    }, 1_000);
+  }
+
+  /** Writes the run counts added up since the last write. */
+  async flushRunCounts(): Promise<void> {
+    const counts = [...this.#runCounts];
+    this.#runCounts.clear();
+    for (const [modelId, n] of counts) await incrementRunCount(this.#db, modelId, n);
   }
 
   #inputSpecs(version: VersionRecord): InputSpecs {
@@ -182,17 +200,17 @@ export class PredictionService {
   async wait(id: string, timeoutMs: number): Promise<PredictionRecord> {
     let timer: { cancel(): void } | undefined;
     let unsubscribe = () => {};
-    const ended = new Promise<void>((resolve) => {
+    const ended = new Promise<PredictionRecord | undefined>((resolve) => {
       unsubscribe = this.#bus.subscribe(id, (event) => {
-        if (event.type === 'status' && TERMINAL.has(event.prediction.status)) resolve();
+        if (event.type === 'status' && TERMINAL.has(event.prediction.status)) resolve(event.prediction);
       });
-      timer = this.#clock.setTimeout(resolve, timeoutMs);
+      timer = this.#clock.setTimeout(() => resolve(undefined), timeoutMs);
     });
     try {
       const current = await this.find(id);
       if (current && TERMINAL.has(current.status)) return current;
-      await ended;
-      return (await this.find(id)) as PredictionRecord;
+      // The terminal event carries the final record: no need to read it back.
+      return (await ended) ?? ((await this.find(id)) as PredictionRecord);
     } finally {
       timer?.cancel();
       unsubscribe();
@@ -288,6 +306,7 @@ export class PredictionService {
       completedAt,
       metrics,
       startedAt: current.startedAt ?? completedAt,
+      leaseExpiresMs: null,
     });
     if (updated) this.#announce(updated, 'completed');
     return updated;

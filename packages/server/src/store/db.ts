@@ -29,6 +29,7 @@ export interface StoreHandle {
 export async function openSqlite(path: string): Promise<StoreHandle> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new Database(path);
+  cacheStatements(database);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
@@ -36,6 +37,24 @@ export async function openSqlite(path: string): Promise<StoreHandle> {
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }) });
   await migrate(db);
   return { db, dialect: { kind: 'sqlite', skipLocked: false }, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query anew; preparing is a good part of a small query's cost. Queries
+ * are built from a fixed set of shapes, so their SQL texts repeat: keep the prepared statements.
+ */
+function cacheStatements(database: Database.Database): void {
+  const prepare = database.prepare.bind(database);
+  const cache = new Map<string, Database.Statement>();
+  database.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      if (cache.size >= 1000) cache.clear();
+      statement = prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  }) as typeof database.prepare;
 }
 
 /** Applies every migration not yet applied. */

@@ -107,10 +107,10 @@ export async function setLatestVersion(db: Db, modelId: string, versionId: strin
   await db.updateTable('models').set({ latest_version_id: versionId }).where('id', '=', modelId).execute();
 }
 
-export async function incrementRunCount(db: Db, modelId: string): Promise<void> {
+export async function incrementRunCount(db: Db, modelId: string, by = 1): Promise<void> {
   await db
     .updateTable('models')
-    .set((e) => ({ run_count: e('run_count', '+', 1) }))
+    .set((e) => ({ run_count: e('run_count', '+', by) }))
     .where('id', '=', modelId)
     .execute();
 }

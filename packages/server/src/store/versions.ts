@@ -51,9 +51,29 @@ export async function insertVersion(db: Db, version: VersionRecord): Promise<boo
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
+/** Versions never change, so reads are cached (per database); deletes drop the entry. */
+const cache = new WeakMap<Db, Map<string, VersionRecord>>();
+
+function cacheOf(db: Db): Map<string, VersionRecord> {
+  let map = cache.get(db);
+  if (!map) {
+    map = new Map();
+    cache.set(db, map);
+  }
+  return map;
+}
+
 export async function getVersion(db: Db, modelId: string, id: string): Promise<VersionRecord | undefined> {
+  const key = `${modelId}/${id}`;
+  const cached = cacheOf(db).get(key);
+  if (cached) return cached;
   const row = await db.selectFrom('versions').selectAll().where('model_id', '=', modelId).where('id', '=', id).executeTakeFirst();
-  return row && toRecord(row);
+  if (!row) return undefined;
+  const record = toRecord(row);
+  const map = cacheOf(db);
+  if (map.size >= 10_000) map.clear();
+  map.set(key, record);
+  return record;
 }
 
 /** Versions with this id across models (a folder pushed to two models has one id). */
@@ -74,6 +94,7 @@ export async function listVersions(db: Db, modelId: string, after: Position | un
 }
 
 export async function deleteVersion(db: Db, modelId: string, id: string): Promise<void> {
+  cacheOf(db).delete(`${modelId}/${id}`);
   await db.deleteFrom('versions').where('model_id', '=', modelId).where('id', '=', id).execute();
 }
 
