@@ -97,6 +97,7 @@ export async function startNode(config: ServerConfig, logger: Logger, clock: Clo
     maxOutputFileBytes: 1024 * 1024 * 1024,
   });
   await director.start();
+  predictions.setLocalClaimer(director);
   webhooks.start();
 
   return {

@@ -59,6 +59,8 @@ export class Director {
   readonly #instances = new Map<string, Instance>();
   readonly #callbacks: CallbackServer;
   #running = false;
+  /** Set when something may be waiting in the queue; cleared when a claim finds nothing. */
+  #queueMayHoldWork = true;
   #wake: (() => void) | undefined;
   #loops: Promise<void>[] = [];
   #unsubscribeQueued = () => {};
@@ -76,7 +78,10 @@ export class Director {
     await this.#callbacks.listen();
     for (const record of await findLapsedClaims(this.#d.db, this.#d.clock.now(), this.#d.nodeId)) await this.#rescue(record);
     this.#running = true;
-    this.#unsubscribeQueued = this.#d.bus.onQueued(() => this.#wake?.());
+    this.#unsubscribeQueued = this.#d.bus.onQueued(() => {
+      this.#queueMayHoldWork = true;
+      this.#wake?.();
+    });
     this.#loops = [this.#claimLoop(), this.#maintenanceLoop()];
   }
 
@@ -107,10 +112,32 @@ export class Director {
     return { instances: this.#instances.size, assignments: this.#assignments.size };
   }
 
+  /** True while this node can take more work. */
+  #hasRoom(): boolean {
+    if (this.#assignments.size >= MAX_ASSIGNMENTS) return false;
+    let pending = 0;
+    for (const a of this.#assignments.values()) if (a.state === 'pending' && ++pending >= 64) return false;
+    return true;
+  }
+
+  /**
+   * The API's fast path: a new prediction is stored already claimed by this node and handed
+   * over in memory, skipping the queue's claim query. Only when nothing older waits in the
+   * queue (so no one is overtaken) and there is room; undefined otherwise.
+   */
+  offer(): { claimedBy: string; leaseExpiresMs: number } | undefined {
+    if (!this.#running || this.#queueMayHoldWork || !this.#hasRoom()) return undefined;
+    return { claimedBy: this.#d.nodeId, leaseExpiresMs: this.#d.clock.now() + this.#d.config.leaseMs };
+  }
+
+  /** Takes a prediction stored with the claim {@link offer} gave. */
+  take(record: PredictionRecord): void {
+    this.#background(this.#accept(record), 'accepting a prediction');
+  }
+
   async #claimLoop(): Promise<void> {
     while (this.#running) {
-      const pending = [...this.#assignments.values()].filter((a) => a.state === 'pending').length;
-      if (this.#assignments.size < MAX_ASSIGNMENTS && pending < 64) {
+      if (this.#hasRoom()) {
         const now = this.#d.clock.now();
         const record = await claimNext(this.#d.db, this.#d.dialect, this.#d.nodeId, now, this.#d.config.leaseMs).catch((error: Error) => {
           this.#d.logger.error({ err: error }, 'claim failed');
@@ -120,6 +147,7 @@ export class Director {
           await this.#accept(record);
           continue;
         }
+        this.#queueMayHoldWork = false;
       }
       await new Promise<void>((resolve) => {
         this.#wake = resolve;

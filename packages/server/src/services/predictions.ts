@@ -34,6 +34,12 @@ export interface CreatePrediction {
   deployment?: string;
 }
 
+/** A director on this node that can take new predictions without a trip through the queue. */
+export interface LocalClaimer {
+  offer(): { claimedBy: string; leaseExpiresMs: number } | undefined;
+  take(record: PredictionRecord): void;
+}
+
 /** How a run ended, as the director reports it. */
 export interface Outcome {
   status: 'succeeded' | 'failed' | 'canceled';
@@ -76,6 +82,7 @@ export class PredictionService {
   readonly #live = new Map<string, Live>();
   readonly #specs = new Map<string, InputSpecs>();
   readonly #runCounts = new Map<string, number>();
+  #local: LocalClaimer | undefined;
   #runCountTimer: { cancel(): void } | undefined;
 
   constructor(deps: { db: Db; bus: EventBus; clock: Clock; webhooks: WebhookOutbox }) {
@@ -83,6 +90,11 @@ export class PredictionService {
     this.#bus = deps.bus;
     this.#clock = deps.clock;
     this.#webhooks = deps.webhooks;
+  }
+
+  /** Lets new predictions go straight to this node's director when it has room. */
+  setLocalClaimer(claimer: LocalClaimer): void {
+    this.#local = claimer;
   }
 
   /** Validates the input against the version's schema (422 per bad field), stores and queues it. */
@@ -96,6 +108,7 @@ export class PredictionService {
       });
     }
     const now = this.#clock.now();
+    const claim = this.#local?.offer();
     const record: PredictionRecord = {
       id: randomId(),
       accountId: request.account.id,
@@ -122,14 +135,15 @@ export class PredictionService {
       streamKey: secretKey(),
       fileStream: isFileStream(request.version),
       cancelRequested: false,
-      claimedBy: null,
-      leaseExpiresMs: null,
-      attempt: 0,
+      claimedBy: claim?.claimedBy ?? null,
+      leaseExpiresMs: claim?.leaseExpiresMs ?? null,
+      attempt: claim ? 1 : 0,
       dispatched: false,
     };
     await insertPrediction(this.#db, record);
     this.#countRun(request.model.id);
-    this.#bus.queued();
+    if (claim && this.#local) this.#local.take(record);
+    else this.#bus.queued();
     return record;
   }
 

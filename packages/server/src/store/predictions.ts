@@ -100,6 +100,9 @@ export async function insertPrediction(db: Db, p: PredictionRecord): Promise<voi
       deadline_ms: p.deadlineMs,
       stream_key: p.streamKey,
       file_stream: p.fileStream ? 1 : 0,
+      claimed_by: p.claimedBy,
+      lease_expires_ms: p.leaseExpiresMs,
+      attempt: p.attempt,
     })
     .execute();
 }
