@@ -5,8 +5,7 @@
  *
  * Deployments, trainings and collections are not on the server yet: their methods are tested
  * to the spec against a fake server in packages/client/test/resources.test.ts, and get their
- * e2e tests here when the server gains them. The files tests below run when the server has the
- * files API (they skip themselves otherwise).
+ * e2e tests here when the server gains them.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -258,8 +257,10 @@ describe('run', () => {
     const blob = new Blob(['hello'], { type: 'text/plain' });
     const bytes = new TextEncoder().encode('bytes ☃');
     const expected = `5:hello|${bytes.length}:bytes ☃`;
-    // Default: uploaded through the files API when the server has it, else inlined.
+    // Default: uploaded through the files API.
+    const before = (await replicate.files.list()).results.length;
     expect(await replicate.run('local/file-in', { input: { file: blob, others: [bytes] } })).toBe(expected);
+    expect((await replicate.files.list()).results.length).toBe(before + 2);
     const inline = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.url, fileEncodingStrategy: 'data-uri' });
     expect(await inline.run('local/file-in', { input: { file: blob, others: [bytes] } })).toBe(expected);
     const [newest] = (await replicate.predictions.list()).results;
@@ -466,13 +467,7 @@ describe('webhooks', () => {
 });
 
 describe('files', () => {
-  let filesApi = false;
-  beforeAll(async () => {
-    filesApi = (await platform.api('GET', '/v1/files')).status === 200;
-  });
-
-  it('create, get, list, use as an input, delete', async (context) => {
-    if (!filesApi) context.skip();
+  it('create, get, list, use as an input, delete', async () => {
     const file = await replicate.files.create(new File(['file body ☃'], 'note.txt', { type: 'text/plain' }), { purpose: 'sdk test' });
     expect(file).toMatchObject({
       name: 'note.txt',
@@ -492,8 +487,7 @@ describe('files', () => {
     expect(await rejection(replicate.files.get(file.id))).toMatchObject({ name: 'ApiError', status: 404 });
   });
 
-  it('file inputs are uploaded with the upload strategy', async (context) => {
-    if (!filesApi) context.skip();
+  it('file inputs are uploaded with the upload strategy', async () => {
     const uploading = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.url, fileEncodingStrategy: 'upload' });
     const before = new Set((await replicate.files.list()).results.map((f) => f.id));
     expect(await uploading.run('local/file-in', { input: { file: new Blob(['up'], { type: 'text/plain' }) } })).toBe('2:up');
