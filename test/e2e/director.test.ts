@@ -76,3 +76,35 @@ describe('the director', () => {
     expect(final.logs).toContain('not listening');
   });
 });
+
+describe('instance limits and idle instances', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await Platform.start({ models: [MODELS], env: { REPLICANT_MAX_INSTANCES: '1', REPLICANT_IDLE_TIMEOUT_MS: '300' } });
+  });
+  afterAll(() => platform.stop());
+
+  const health = async () => (await platform.api('GET', '/health')).body as { status: string; instances: number; predictions: number };
+  const run = async (model: string, input: Record<string, unknown> = {}) =>
+    (await platform.api('POST', `/v1/models/local/${model}/predictions`, { input }, { prefer: 'wait' })).body as { status: string };
+
+  it('keeps at most the per-node number of instances, making room by stopping an idle one', async () => {
+    expect((await run('env-dump')).status).toBe('succeeded');
+    expect((await health()).instances).toBe(1);
+    // Another version needs an instance: the idle one makes room.
+    expect((await run('crasher', { crash: false })).status).toBe('succeeded');
+    expect((await health()).instances).toBe(1);
+  });
+
+  it('stops instances that stay idle past the idle timeout', async () => {
+    expect((await run('env-dump')).status).toBe('succeeded');
+    let instances = (await health()).instances;
+    for (let i = 0; i < 100 && instances > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      instances = (await health()).instances;
+    }
+    expect(instances).toBe(0);
+    // And the next prediction starts one again.
+    expect((await run('env-dump')).status).toBe('succeeded');
+  });
+});

@@ -26,6 +26,8 @@ export interface AppDeps {
   files: FileService;
   /** False while the node is shutting down: new work is refused. */
   accepting: () => boolean;
+  /** What the node's director holds: running instances and claimed predictions. */
+  stats: () => { instances: number; assignments: number };
 }
 
 /**
@@ -34,7 +36,15 @@ export interface AppDeps {
  */
 export function buildApp(deps: AppDeps): (raw: IncomingMessage, response: ServerResponse) => void {
   const router = new Router();
-  router.add('GET', '/health', async () => ({ status: 200, body: { status: deps.accepting() ? 'ok' : 'shutting down' } }), { auth: false });
+  router.add(
+    'GET',
+    '/health',
+    async () => {
+      const { instances, assignments } = deps.stats();
+      return { status: 200, body: { status: deps.accepting() ? 'ok' : 'shutting down', instances, predictions: assignments } };
+    },
+    { auth: false },
+  );
   modelRoutes(router, deps);
   predictionRoutes(router, deps);
   // Before the files API: its stream URLs live under /v1/files/ too.

@@ -72,7 +72,9 @@ export async function startNode(config: ServerConfig, logger: Logger, clock: Clo
   }
 
   let accepting = true;
-  const app = buildApp({ config, logger, bus, accounts, models, predictions, files, accepting: () => accepting });
+  let director: Director | undefined;
+  const stats = () => director?.stats() ?? { instances: 0, assignments: 0 };
+  const app = buildApp({ config, logger, bus, accounts, models, predictions, files, accepting: () => accepting, stats });
   const server: Server = createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -82,7 +84,7 @@ export async function startNode(config: ServerConfig, logger: Logger, clock: Clo
   const { port } = server.address() as AddressInfo;
   url = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  const director = new Director({
+  director = new Director({
     db: store.db,
     dialect: store.dialect,
     bus,
