@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -53,7 +53,6 @@ export async function startNode(config: ServerConfig, logger: Logger, clock: Clo
 
   const registered: { model: string; version: string }[] = [];
   for (const dir of config.modelDirs) {
-    const { readdir } = await import('node:fs/promises');
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const folder = join(dir, entry.name);
