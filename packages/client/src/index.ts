@@ -49,7 +49,7 @@ export type { FileCreateOptions, FileEncodingStrategy, FileInput, FilesResource 
 export type { HardwareResource } from './lib/hardware.js';
 export type { FetchLike, RequestBody, RetryOptions } from './lib/http.js';
 export { type ModelIdentifier, parseIdentifier } from './lib/identifier.js';
-export type { ModelCreateOptions, ModelListOptions, ModelsResource } from './lib/models.js';
+export type { ModelCreateOptions, ModelListOptions, ModelsResource, VersionCreateOptions } from './lib/models.js';
 export {
   isTerminalStatus,
   type PredictionCreateOptions,

@@ -127,6 +127,8 @@ export class Http {
           method,
           headers,
           ...(init.body !== undefined && { body: init.body }),
+          // fetch refuses a stream body without it (and half duplex is all HTTP/1.1 can do anyway).
+          ...(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream && ({ duplex: 'half' } as RequestInit)),
           ...(signal && { signal }),
         });
       } catch (error) {

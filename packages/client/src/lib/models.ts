@@ -23,6 +23,17 @@ export interface ModelListOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `models.versions.create`. */
+export interface VersionCreateOptions {
+  signal?: AbortSignal;
+  /**
+   * Called as the package goes out with the bytes sent so far and the total. Giving it sends the
+   * body as a stream (`duplex: 'half'`), which Node and HTTP/2 browsers support; without it the
+   * body is a plain `Blob`, which works everywhere.
+   */
+  onProgress?: (sent: number, total: number) => void;
+}
+
 /** `replicate.models`. */
 export interface ModelsResource {
   /** One model, with its latest version and schema (`GET /v1/models/{owner}/{name}`). */
@@ -42,6 +53,12 @@ export interface ModelsResource {
     get(owner: string, name: string, versionId: string, options?: { signal?: AbortSignal }): Promise<Version>;
     /** Deletes a version (`DELETE .../versions/{id}`); true when the server accepted (202) or did (204) it. */
     delete(owner: string, name: string, versionId: string, options?: { signal?: AbortSignal }): Promise<boolean>;
+    /**
+     * Replicant's extension: uploads a model package (the gzipped tar `replicant build` makes) as
+     * a new version (`POST .../versions`, `Content-Type: application/gzip`). The version id is the
+     * sha256 of the canonical package, so uploading the same folder again answers the same version.
+     */
+    create(owner: string, name: string, archive: Blob | Uint8Array, options?: VersionCreateOptions): Promise<Version>;
   };
   predictions: {
     /** Runs the model's latest version (`POST /v1/models/{owner}/{name}/predictions`). */
@@ -74,11 +91,48 @@ export function modelsResource(ctx: Context): ModelsResource {
         http.json<Version>(`/models/${modelPath(owner, name)}/versions/${segment(versionId)}`, { signal }),
       delete: async (owner, name, versionId, { signal } = {}) =>
         deleted(`/models/${modelPath(owner, name)}/versions/${segment(versionId)}`, signal, [202, 204, 200]),
+      create: async (owner, name, archive, { signal, onProgress } = {}) =>
+        http.json<Version>(`/models/${modelPath(owner, name)}/versions`, {
+          method: 'POST',
+          body: onProgress ? progressStream(archive, onProgress) : toBlob(archive),
+          headers: { 'Content-Type': 'application/gzip' },
+          signal,
+        }),
     },
     predictions: {
       create: async (owner, name, options) => createPrediction(ctx, `/models/${modelPath(owner, name)}/predictions`, options),
     },
   };
+}
+
+/** The package as a Blob (bytes copied into one, so that a view of a larger buffer sends only its own bytes). */
+function toBlob(archive: Blob | Uint8Array): Blob {
+  return archive instanceof Blob ? archive : new Blob([archive.slice() as Uint8Array<ArrayBuffer>], { type: 'application/gzip' });
+}
+
+/** A stream of the package in 64 KiB chunks that reports each chunk as fetch takes it. */
+function progressStream(archive: Blob | Uint8Array, onProgress: (sent: number, total: number) => void): ReadableStream<Uint8Array> {
+  const total = archive instanceof Blob ? archive.size : archive.byteLength;
+  const CHUNK = 64 * 1024;
+  let sent = 0;
+  let bytes: Uint8Array | undefined = archive instanceof Blob ? undefined : archive;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        bytes ??= new Uint8Array(await (archive as Blob).arrayBuffer());
+        if (sent >= total) {
+          controller.close();
+          return;
+        }
+        const chunk = bytes.slice(sent, Math.min(total, sent + CHUNK));
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+        onProgress(sent, total);
+      },
+    },
+    // Pull only when fetch asks, so that progress follows what is actually sent.
+    { highWaterMark: 0 },
+  );
 }
 
 /** `value` without its undefined fields. */
