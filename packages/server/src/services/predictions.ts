@@ -240,15 +240,25 @@ export class PredictionService {
 
   /** The model started working on it. */
   async started(record: PredictionRecord): Promise<PredictionRecord | undefined> {
-    const updated = await this.#write(record, {
-      status: 'processing',
-      startedAt: new Date(this.#clock.now()).toISOString(),
-      dispatched: true,
-    });
-    if (!updated) return undefined;
-    this.#live.set(updated.id, { record: updated, attempt: record.attempt, timer: undefined, dirty: false });
-    this.#announce(updated, 'start');
-    return updated;
+    const startedAt = new Date(this.#clock.now()).toISOString();
+    // Progress may arrive while the write is under way, and so may the end: the live entry
+    // exists from now on, and only stays if the prediction has not finished meanwhile.
+    const live: Live = {
+      record: { ...record, status: 'processing', startedAt, dispatched: true },
+      attempt: record.attempt,
+      timer: undefined,
+      dirty: false,
+    };
+    this.#live.set(record.id, live);
+    const updated = await this.#write(record, { status: 'processing', startedAt, dispatched: true });
+    if (this.#live.get(record.id) !== live) return updated;
+    if (!updated) {
+      this.#live.delete(record.id);
+      return undefined;
+    }
+    live.record = { ...updated, logs: live.record.logs, output: live.record.output };
+    this.#announce(live.record, 'start');
+    return live.record;
   }
 
   /** Output or logs grew (the instance's full state). Published at once; stored at most every 250 ms. */

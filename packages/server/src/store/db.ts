@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator } from 'kysely';
 import { migrationProvider } from './migrations.js';
 import type { Database as Tables } from './schema.js';
+import { GroupCommitSqliteDialect } from './sqlite-dialect.js';
 
 /** The query layer every store module uses. */
 export type Db = Kysely<Tables>;
@@ -34,7 +35,7 @@ export async function openSqlite(path: string): Promise<StoreHandle> {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Tables>({ dialect: new GroupCommitSqliteDialect(database) });
   await migrate(db);
   return { db, dialect: { kind: 'sqlite', skipLocked: false }, close: () => db.destroy() };
 }
