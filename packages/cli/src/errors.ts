@@ -1,3 +1,5 @@
+import { ApiError, PredictionCanceledError, PredictionFailedError } from '@replicant/client';
+
 /** An expected failure: printed as one line, no stack trace, exit code 1 (or `code`). */
 export class CliError extends Error {
   override name = 'CliError';
@@ -7,4 +9,40 @@ export class CliError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The server could not be reached (refused, unknown host, reset). A `TypeError`, as fetch's own
+ * network errors are, so that the client's retry policy still treats it as one.
+ */
+export class NetworkError extends TypeError {
+  override name = 'NetworkError';
+}
+
+/** `text` on one line: error details from a server or a model may hold newlines. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * The one-line {@link CliError} for an error the CLI expects — the API refusing, a prediction
+ * failing, the server unreachable — or undefined for a bug (which keeps its stack trace).
+ */
+export function expectedError(error: unknown): CliError | undefined {
+  if (error instanceof CliError) return error;
+  if (error instanceof ApiError) {
+    const what = oneLine([error.title, error.detail].filter(Boolean).join(': ') || error.response.statusText || 'request failed');
+    const fields = error.invalidFields.map((f) => `${f.field}: ${oneLine(f.description)}`).join('; ');
+    const hint = error.status === 401 ? ' (check the token: --token, REPLICATE_API_TOKEN or "replicant login")' : '';
+    // Input the server refused is a usage error, as it is for local predictions.
+    const code = error.status === 422 ? 2 : 1;
+    return new CliError(`${what}${fields && !what.includes(fields) ? ` (${fields})` : ''} [HTTP ${error.status}]${hint}`, code);
+  }
+  if (error instanceof PredictionFailedError) {
+    const detail = typeof error.error === 'string' ? error.error : JSON.stringify(error.error ?? 'unknown error');
+    return new CliError(`the prediction ${error.prediction.id} failed: ${oneLine(detail)}`);
+  }
+  if (error instanceof PredictionCanceledError) return new CliError(`the prediction ${error.prediction.id} was ${error.prediction.status}`);
+  if (error instanceof NetworkError) return new CliError(oneLine(error.message));
+  return undefined;
 }

@@ -24,12 +24,20 @@ function resolveProperty(schema: OpenApiDocument, property: SchemaObject): Schem
   return { ...target, ...property };
 }
 
+/** What `name=@path` becomes: by default the file as a data URL (a local model reads it at once). */
+export type FileValue = (path: string) => Promise<unknown>;
+
 /**
  * Turns `-i` flags into a typed input object by the model's Input schema, as `cog predict`
- * does: `@file` becomes a data URL, integers/numbers/booleans are parsed, arrays accept a JSON
- * array or repeated flags. Unknown names and bad values are reported before anything is sent.
+ * does: `@file` becomes what `file` makes of it (a data URL by default), integers/numbers/booleans
+ * are parsed, arrays accept a JSON array or repeated flags. Unknown names and bad values are
+ * reported before anything is sent.
  */
-export async function buildInput(schema: OpenApiDocument, flags: readonly string[]): Promise<Record<string, unknown>> {
+export async function buildInput(
+  schema: OpenApiDocument,
+  flags: readonly string[],
+  file: FileValue = fileToDataUrl,
+): Promise<Record<string, unknown>> {
   const properties = schema.components.schemas.Input?.properties ?? {};
   const input: Record<string, unknown> = {};
   for (const [name, values] of gatherInputFlags(flags)) {
@@ -43,10 +51,10 @@ export async function buildInput(schema: OpenApiDocument, flags: readonly string
       const item = resolveProperty(schema, property.items ?? {});
       const parsed = values.length === 1 ? parseJsonArray(values[0] as string) : undefined;
       const items = parsed ?? values;
-      input[name] = await Promise.all(items.map((v) => (typeof v === 'string' ? coerce(name, item, v) : v)));
+      input[name] = await Promise.all(items.map((v) => (typeof v === 'string' ? coerce(name, item, v, file) : v)));
     } else {
       if (values.length > 1) throw new CliError(`input "${name}" takes one value, got ${values.length}`, 2);
-      input[name] = await coerce(name, property, values[0] as string);
+      input[name] = await coerce(name, property, values[0] as string, file);
     }
   }
   return input;
@@ -62,8 +70,8 @@ function parseJsonArray(text: string): unknown[] | undefined {
   }
 }
 
-async function coerce(name: string, property: SchemaObject, value: string): Promise<unknown> {
-  if (value.startsWith('@')) return fileToDataUrl(value.slice(1));
+async function coerce(name: string, property: SchemaObject, value: string, file: FileValue): Promise<unknown> {
+  if (value.startsWith('@')) return file(value.slice(1));
   const bad = (what: string) => new CliError(`input "${name}" must be ${what}, got "${value}"`, 2);
   switch (property.type) {
     case 'integer': {
