@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PredictionResponse, ValidationErrorResponse } from '@replicant/protocol';
@@ -9,12 +10,18 @@ import { LocalModel } from '../local-model.js';
 import type { Command } from '../main.js';
 import { presentOutput } from '../outputs.js';
 import { WebhookSink } from '../webhook-sink.js';
+import { runRemote } from './run.js';
 
 const HELP = `Usage: replicant predict [DIR] -i name=value ... [options]
+       replicant predict owner/name[:version] -i name=value ... [run options]
 
 Run one prediction on the model in DIR (default: the current folder), the way "cog predict"
 does: the model is served on a free local port, set up, given the input, then stopped.
 Logs are shown as they come; file outputs are written to disk.
+
+Given a model reference instead (owner/name or owner/name:version, not an existing folder),
+it is "replicant run": the prediction runs on the server (see "replicant run --help"; there
+-o is a folder).
 
 Inputs are typed by the model's schema: integers, numbers and booleans are parsed, a list
 takes a JSON array or the same -i repeated, and name=@path sends a local file.
@@ -30,12 +37,39 @@ Examples:
   replicant predict examples/hello-world -i text=world
   replicant predict -i image=@photo.png -i scale=2 -o bigger.png
   replicant predict -i 'tags=["a","b"]' --json
+  replicant predict local/hello-world -i text=world      # on the server, like "run"
 `;
 
+/**
+ * True when `arg` names a model on a server rather than a folder: it looks like
+ * `owner/name[:version]` and no such folder exists (`examples/hello-world` stays local).
+ */
+export function isModelRef(arg: string | undefined): boolean {
+  return arg !== undefined && /^[^/:\s]+\/[^/:\s]+(:[^/:\s]+)?$/.test(arg) && !existsSync(arg);
+}
+
+/** The first positional argument, found without knowing every option of both forms. */
+function firstPositional(args: string[]): string | undefined {
+  const { positionals } = parseArgs({
+    args,
+    strict: false,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string', short: 'i', multiple: true },
+      output: { type: 'string', short: 'o' },
+      env: { type: 'string', short: 'e', multiple: true },
+      url: { type: 'string' },
+      token: { type: 'string' },
+    },
+  });
+  return positionals[0];
+}
+
 export const predictCommand: Command = {
-  summary: 'run one prediction on a local model folder (like "cog predict")',
+  summary: 'run one prediction on a local model folder (like "cog predict"), or on a server',
   help: HELP,
   async run(args) {
+    if (isModelRef(firstPositional(args))) return runRemote(args);
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
