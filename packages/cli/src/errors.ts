@@ -31,7 +31,10 @@ function oneLine(text: string): string {
 export function expectedError(error: unknown): CliError | undefined {
   if (error instanceof CliError) return error;
   if (error instanceof ApiError) {
-    const what = oneLine([error.title, error.detail].filter(Boolean).join(': ') || error.response.statusText || 'request failed');
+    // Servers often repeat the title as the detail ("Not found: Not found."): say it once.
+    const same = error.title !== undefined && error.detail?.replace(/\.$/, '').toLowerCase() === error.title.toLowerCase();
+    const parts = same ? [error.title] : [error.title, error.detail];
+    const what = oneLine(parts.filter(Boolean).join(': ') || error.response.statusText || 'request failed');
     const fields = error.invalidFields.map((f) => `${f.field}: ${oneLine(f.description)}`).join('; ');
     const hint = error.status === 401 ? ' (check the token: --token, REPLICATE_API_TOKEN or "replicant login")' : '';
     // Input the server refused is a usage error, as it is for local predictions.
