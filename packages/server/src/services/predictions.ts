@@ -67,6 +67,8 @@ interface Live {
   attempt: number;
   timer: { cancel(): void } | undefined;
   dirty: boolean;
+  /** Whether the start was announced (it is not until its write has committed). */
+  announced: boolean;
 }
 
 /**
@@ -248,15 +250,18 @@ export class PredictionService {
       attempt: record.attempt,
       timer: undefined,
       dirty: false,
+      announced: false,
     };
     this.#live.set(record.id, live);
     const updated = await this.#write(record, { status: 'processing', startedAt, dispatched: true });
+    // Finished meanwhile: finish() announces the start, just before the end.
     if (this.#live.get(record.id) !== live) return updated;
     if (!updated) {
       this.#live.delete(record.id);
       return undefined;
     }
     live.record = { ...updated, logs: live.record.logs, output: live.record.output };
+    live.announced = true;
     this.#announce(live.record, 'start');
     return live.record;
   }
@@ -332,7 +337,10 @@ export class PredictionService {
       startedAt: current.startedAt ?? completedAt,
       leaseExpiresMs: null,
     });
-    if (updated) this.#announce(updated, 'completed');
+    if (updated) {
+      if (live && !live.announced) this.#webhooks.event(live.record, 'start');
+      this.#announce(updated, 'completed');
+    }
     return updated;
   }
 
