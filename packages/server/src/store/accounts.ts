@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
+import type { AccountsTable } from './schema.js';
 
 /** An account: the owner of models, predictions and files. */
 export interface AccountRecord {
@@ -10,7 +12,8 @@ export interface AccountRecord {
   createdAt: string;
 }
 
-type Row = { id: string; username: string; name: string; type: 'user' | 'organization'; webhook_secret: string; created_at: string };
+/** A row as the database returns it (types derived from the schema). */
+type Row = Selectable<AccountsTable>;
 
 const toRecord = (row: Row): AccountRecord => ({
   id: row.id,

@@ -1,5 +1,7 @@
+import type { Selectable } from 'kysely';
 import type { Position } from './cursor.js';
 import type { Db } from './db.js';
+import type { FilesTable } from './schema.js';
 
 /** A stored file: an upload through the files API, or a prediction's file output. */
 export interface FileRecord {
@@ -18,21 +20,8 @@ export interface FileRecord {
   expiresAt: string | null;
 }
 
-type Row = {
-  id: string;
-  account_id: string;
-  prediction_id: string | null;
-  name: string;
-  content_type: string;
-  size: number;
-  sha256: string;
-  md5: string;
-  metadata: string;
-  storage_key: string;
-  access_key: string;
-  created_at: string;
-  expires_at: string | null;
-};
+/** A row as the database returns it (types derived from the schema). */
+type Row = Selectable<FilesTable>;
 
 const toRecord = (row: Row): FileRecord => ({
   id: row.id,
@@ -73,7 +62,7 @@ export async function insertFile(db: Db, file: FileRecord): Promise<void> {
 
 export async function getFile(db: Db, id: string): Promise<FileRecord | undefined> {
   const row = await db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
-  return row && toRecord(row as Row);
+  return row && toRecord(row);
 }
 
 /** An account's uploads (not prediction outputs), newest first; those expired by `now` (ISO) left out. */
@@ -92,7 +81,7 @@ export async function listFiles(
     );
   }
   const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-  return rows.map((r) => toRecord(r as Row));
+  return rows.map((r) => toRecord(r));
 }
 
 export async function deleteFile(db: Db, id: string): Promise<void> {

@@ -1,5 +1,7 @@
+import type { Selectable } from 'kysely';
 import type { Position } from './cursor.js';
 import type { Db } from './db.js';
+import type { ModelsTable } from './schema.js';
 
 /** A model: `owner/name`, with versions. */
 export interface ModelRecord {
@@ -19,22 +21,8 @@ export interface ModelRecord {
   createdAt: string;
 }
 
-type Row = {
-  id: string;
-  account_id: string;
-  owner: string;
-  name: string;
-  visibility: 'public' | 'private';
-  hardware: string;
-  description: string | null;
-  github_url: string | null;
-  paper_url: string | null;
-  license_url: string | null;
-  cover_image_url: string | null;
-  run_count: number;
-  latest_version_id: string | null;
-  created_at: string;
-};
+/** A row as the database returns it (types derived from the schema). */
+type Row = Selectable<ModelsTable>;
 
 const toRecord = (row: Row): ModelRecord => ({
   id: row.id,
@@ -76,12 +64,12 @@ export async function insertModel(db: Db, model: Omit<ModelRecord, 'runCount' | 
 
 export async function findModel(db: Db, owner: string, name: string): Promise<ModelRecord | undefined> {
   const row = await db.selectFrom('models').selectAll().where('owner', '=', owner).where('name', '=', name).executeTakeFirst();
-  return row && toRecord(row as Row);
+  return row && toRecord(row);
 }
 
 export async function getModelById(db: Db, id: string): Promise<ModelRecord | undefined> {
   const row = await db.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst();
-  return row && toRecord(row as Row);
+  return row && toRecord(row);
 }
 
 /** Models an account can see (its own and public ones), newest first, `limit` after the cursor. */
@@ -96,7 +84,7 @@ export async function listModels(db: Db, accountId: string, after: Position | un
     );
   }
   const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-  return rows.map((r) => toRecord(r as Row));
+  return rows.map((r) => toRecord(r));
 }
 
 export async function deleteModel(db: Db, id: string): Promise<void> {

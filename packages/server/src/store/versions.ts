@@ -1,6 +1,8 @@
 import type { OpenApiDocument } from '@replicant/protocol';
+import type { Selectable } from 'kysely';
 import type { Position } from './cursor.js';
 import type { Db } from './db.js';
+import type { VersionsTable } from './schema.js';
 
 /** An immutable package of a model folder; its id is the sha256 of the canonical archive. */
 export interface VersionRecord {
@@ -13,15 +15,8 @@ export interface VersionRecord {
   createdAt: string;
 }
 
-type Row = {
-  model_id: string;
-  id: string;
-  cog_version: string;
-  openapi_schema: string;
-  package_key: string;
-  package_size: number;
-  created_at: string;
-};
+/** A row as the database returns it (types derived from the schema). */
+type Row = Selectable<VersionsTable>;
 
 const toRecord = (row: Row): VersionRecord => ({
   modelId: row.model_id,
