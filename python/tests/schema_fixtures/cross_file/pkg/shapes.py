@@ -1,0 +1,7 @@
+import pydantic
+
+
+class Box(pydantic.BaseModel):
+    x: int
+    y: int
+    w: int = 0
