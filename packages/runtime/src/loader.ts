@@ -1,27 +1,39 @@
 import { existsSync } from 'node:fs';
 import { register } from 'node:module';
+import { homedir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { type CogConfig, ModelConfigError, splitReference } from './config.js';
 import { isPredictor, type Predictor } from './predictor.js';
+import { loadPythonPredictor } from './python/python-predictor.js';
 import { checkDeclarations } from './validate.js';
 
 let hookRegistered = false;
 
-/** Loads the predictor that `ref` (from cog.yaml) names in the model folder `dir`. */
-export async function loadPredictor(dir: string, config: CogConfig): Promise<Predictor> {
+/** Where and how predictors that run in another language are hosted. */
+export interface LoadOptions {
+  /** Where virtualenvs of Python models with packages are kept; see {@link defaultPythonEnvironments}. */
+  pythonEnvironments?: string;
+}
+
+/**
+ * Loads the predictor that `ref` (from cog.yaml) names in the model folder `dir`: a TypeScript
+ * one into this process, a Python one (`predict.py`) into a worker process it starts.
+ */
+export async function loadPredictor(dir: string, config: CogConfig, options: LoadOptions = {}): Promise<Predictor> {
   if (!config.predict)
     throw new ModelConfigError('cog.yaml has no "predict:" (or "run:") line naming the predictor, e.g. predict: "predict.ts:Predictor"');
   const { file, exportName } = splitReference(config.predict);
   const path = resolve(dir, file);
   const ext = extname(path);
-  if (ext === '.py') {
-    throw new ModelConfigError(`${file} is a Python predictor; this is the TypeScript runtime (use the Python runtime for predict.py)`);
-  }
-  if (!['.ts', '.mts', '.js', '.mjs'].includes(ext))
-    throw new ModelConfigError(`cog.yaml: predictor file ${file} must be .ts, .mts, .js or .mjs`);
+  if (!['.py', '.ts', '.mts', '.js', '.mjs'].includes(ext))
+    throw new ModelConfigError(`cog.yaml: predictor file ${file} must be .py, .ts, .mts, .js or .mjs`);
   if (!existsSync(path)) throw new ModelConfigError(`cog.yaml names ${file}, which does not exist in ${dir}`);
+  if (ext === '.py') {
+    const environments = options.pythonEnvironments ?? defaultPythonEnvironments();
+    return loadPythonPredictor(dir, config, config.predict, { environments });
+  }
   registerRuntimeAlias();
   let module: Record<string, unknown>;
   try {
@@ -40,6 +52,15 @@ export async function loadPredictor(dir: string, config: CogConfig): Promise<Pre
   }
   checkDeclarations(predictor.inputs);
   return predictor;
+}
+
+/**
+ * Where Python environments go when nobody says: `$REPLICANT_PYTHON_ENVS`, else
+ * `$XDG_CACHE_HOME/replicant/python-envs`, else `~/.cache/replicant/python-envs`.
+ */
+export function defaultPythonEnvironments(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.REPLICANT_PYTHON_ENVS) return resolve(env.REPLICANT_PYTHON_ENVS);
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'replicant', 'python-envs');
 }
 
 /** Makes '@replicant/runtime' in model code resolve to this very runtime. */

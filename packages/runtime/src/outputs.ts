@@ -1,5 +1,6 @@
 /** The kinds of value a predictor can return. */
-export type OutputKind = 'string' | 'integer' | 'number' | 'boolean' | 'path' | 'array' | 'iterator' | 'object';
+/** Kind `any` only comes from reading schemas of other predictors (unions, `Any`): any JSON value. */
+export type OutputKind = 'string' | 'integer' | 'number' | 'boolean' | 'path' | 'array' | 'iterator' | 'object' | 'any';
 
 /**
  * The declaration of a predictor's output (or of one part of it). `T` is the value predict

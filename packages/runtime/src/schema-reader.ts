@@ -1,5 +1,6 @@
 import type { OpenApiDocument, SchemaObject } from '@replicant/protocol';
 import type { InputSpec, InputSpecs } from './inputs.js';
+import type { OutputSpec } from './outputs.js';
 
 /**
  * Reads the input declarations back out of a Cog OpenAPI document (ours or one Cog made for a
@@ -63,5 +64,43 @@ function specOf(schema: SchemaObject, schemas: Record<string, SchemaObject>): Ki
     }
     default:
       return { kind: 'any' };
+  }
+}
+
+/**
+ * Reads the output declaration back out of a Cog OpenAPI document, so a predictor described
+ * only by its schema (a Python one) has its outputs checked and its files encoded like ours.
+ * Shapes it cannot express (unions, `Any`) become kind `any`: passed through as JSON.
+ */
+export function outputSpecFromSchema(doc: OpenApiDocument): OutputSpec {
+  const schemas = doc.components?.schemas ?? {};
+  return outputOf(resolve(schemas.Output ?? {}, schemas), schemas, false);
+}
+
+function outputOf(schema: SchemaObject, schemas: Record<string, SchemaObject>, optional: boolean): OutputSpec {
+  const base = { optional: optional || schema.nullable === true, concatenate: false };
+  const item = () => outputOf(resolve(schema.items ?? {}, schemas), schemas, false);
+  switch (schema.type) {
+    case 'string':
+      return Object.freeze({ ...base, kind: schema.format === 'uri' ? 'path' : 'string' });
+    case 'integer':
+    case 'number':
+    case 'boolean':
+      return Object.freeze({ ...base, kind: schema.type });
+    case 'array':
+      if (schema['x-cog-array-type'] === 'iterator')
+        return Object.freeze({ ...base, kind: 'iterator', item: item(), concatenate: schema['x-cog-array-display'] === 'concatenate' });
+      return Object.freeze({ ...base, kind: 'array', item: item() });
+    case 'object': {
+      if (!schema.properties) return Object.freeze({ ...base, kind: 'object' });
+      const required = new Set(schema.required ?? []);
+      const fields: Record<string, OutputSpec> = {};
+      for (const [name, field] of Object.entries(schema.properties)) {
+        fields[name] = outputOf(resolve(field, schemas), schemas, !required.has(name));
+      }
+      return Object.freeze({ ...base, kind: 'object', fields: Object.freeze(fields) });
+    }
+    default:
+      return Object.freeze({ ...base, kind: 'any' });
   }
 }

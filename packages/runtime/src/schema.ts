@@ -134,6 +134,8 @@ export function outputSchema(spec: OutputSpec, title: string | undefined): Schem
         'x-cog-array-type': 'iterator',
         ...(spec.concatenate && { 'x-cog-array-display': 'concatenate' as const }),
       };
+    case 'any':
+      return { ...titled, ...nullable };
     case 'object': {
       if (!spec.fields) return { ...titled, type: 'object', ...nullable };
       const properties: Record<string, SchemaObject> = {};

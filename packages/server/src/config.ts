@@ -31,6 +31,8 @@ export interface DirectorConfig {
   idleTimeoutMs: number;
   predictionTimeoutMs: number;
   leaseMs: number;
+  /** Where virtualenvs of Python models with packages are built (one per distinct set of packages). */
+  pythonEnvironments: string;
   /** How long an instance may take to stop (or to honour a cancel) before it is killed. */
   graceMs: number;
   setupTimeoutMs: number;
@@ -76,6 +78,7 @@ export function loadConfig(input: ConfigInput = {}): ServerConfig {
       leaseMs: number('REPLICANT_LEASE_MS', env.REPLICANT_LEASE_MS, 30_000, 100),
       graceMs: number('REPLICANT_GRACE_MS', env.REPLICANT_GRACE_MS, 10_000, 0),
       setupTimeoutMs: number('REPLICANT_SETUP_TIMEOUT_MS', env.REPLICANT_SETUP_TIMEOUT_MS, 10 * 60_000, 1),
+      pythonEnvironments: join(dataDir, 'cache', 'python-envs'),
     },
     allowPrivateWebhooks: env.REPLICANT_ALLOW_PRIVATE_WEBHOOKS === '1' || env.REPLICANT_ALLOW_PRIVATE_WEBHOOKS === 'true',
     sseKeepAliveMs: number('REPLICANT_SSE_KEEPALIVE_MS', env.REPLICANT_SSE_KEEPALIVE_MS, 15_000, 10),

@@ -77,3 +77,11 @@ export function writeStdout(line: string): void {
 export function writeStderr(line: string): void {
   realStderrWrite(`${line}\n`);
 }
+
+/**
+ * The log of the scope the caller runs in (a prediction's, or setup's), for code that receives
+ * output on someone else's behalf, as the Python worker's messages arrive outside any scope.
+ */
+export function currentLog(): ((text: string) => void) | undefined {
+  return scopes.getStore()?.log;
+}

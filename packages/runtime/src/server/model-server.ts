@@ -12,6 +12,7 @@ import type {
 import { ModelConfigError, readCogConfig } from '../config.js';
 import { loadPredictor } from '../loader.js';
 import type { Predictor } from '../predictor.js';
+import { type Hosting, hostingOf } from '../python/python-predictor.js';
 import { buildOpenApi } from '../schema.js';
 import { validateInput } from '../validate.js';
 import { HttpError, readJsonBody } from './body.js';
@@ -39,6 +40,8 @@ export interface ServeOptions {
   weights?: string;
   /** Webhook pacing; Cog's defaults otherwise. */
   webhooks?: Partial<WebhookSettings>;
+  /** Where virtualenvs of Python models with packages are kept (a per-user cache otherwise). */
+  pythonEnvironments?: string;
   /** Called when the server has stopped (after `POST /shutdown` or {@link ModelServer.stop}). */
   onStopped?: () => void;
 }
@@ -70,9 +73,10 @@ export class ModelServer {
   readonly #http: Server;
   readonly #webhookSettings: WebhookSettings;
   #setup: SetupResult = {};
-  #state: 'STARTING' | 'READY' | 'SETUP_FAILED' = 'STARTING';
+  #state: 'STARTING' | 'READY' | 'SETUP_FAILED' | 'DEFUNCT' = 'STARTING';
   #setupError = '';
   #predictor: Predictor | undefined;
+  #hosting: Hosting | undefined;
   #openapi: OpenApiDocument | undefined;
   #runner: Runner | undefined;
   #stopping: Promise<void> | undefined;
@@ -134,6 +138,7 @@ export class ModelServer {
         await this.#runner.idle();
         clearTimeout(timer);
       }
+      await this.#hosting?.close();
       this.#http.closeAllConnections();
       await closed;
       this.#options.onStopped?.();
@@ -152,16 +157,27 @@ export class ModelServer {
       await runInScope({ log: append }, async () => {
         const config = await readCogConfig(this.#options.dir);
         for (const [name, value] of Object.entries(config.environment)) process.env[name] = value;
-        const predictor = await loadPredictor(this.#options.dir, config);
+        const predictor = await loadPredictor(this.#options.dir, config, {
+          ...(this.#options.pythonEnvironments !== undefined && { pythonEnvironments: this.#options.pythonEnvironments }),
+        });
+        const hosting = hostingOf(predictor);
+        this.#hosting = hosting;
         const concurrency = this.#options.concurrency ?? envConcurrency() ?? config.concurrencyMax;
-        const kind = predictor.predict.constructor.name;
-        if (concurrency > 1 && kind !== 'AsyncFunction' && kind !== 'AsyncGeneratorFunction') {
-          throw new Error(`concurrency.max is ${concurrency}, which needs an async predict (an async function or async generator)`);
-        }
-        this.#openapi = buildOpenApi(predictor.inputs, predictor.output);
+        const concurrent = () => {
+          if (hosting) return hosting.concurrent();
+          const kind = predictor.predict.constructor.name;
+          return kind === 'AsyncFunction' || kind === 'AsyncGeneratorFunction';
+        };
+        const tooMany = () =>
+          new ModelConfigError(`concurrency.max is ${concurrency}, which needs an async predict (an async function or async generator)`);
+        // A predictor in another process says whether it is async once it has loaded.
+        if (concurrency > 1 && !hosting && !concurrent()) throw tooMany();
+        this.#openapi = hosting?.openapi ?? buildOpenApi(predictor.inputs, predictor.output);
         this.#predictor = predictor;
         const weights = this.#options.weights ?? process.env.COG_WEIGHTS;
         await predictor.setup?.(weights || undefined);
+        if (concurrency > 1 && !concurrent()) throw tooMany();
+        void hosting?.died.then((how) => this.#defunct(how));
         this.#runner = new Runner(predictor, {
           concurrency,
           ...(this.#options.uploadUrl !== undefined && { uploadUrl: this.#options.uploadUrl }),
@@ -177,15 +193,32 @@ export class ModelServer {
       this.#setupError = err.message;
       const logs = setup.logs ?? '';
       // A mistake in the model folder is explained by its message; a crash in model code needs its stack.
-      const shown = error instanceof ModelConfigError ? err.message : (err.stack ?? err.message);
+      const shown = error instanceof ModelConfigError ? err.message : err.stack || err.message;
       setup.logs = `${logs}${logs === '' || logs.endsWith('\n') ? '' : '\n'}${shown}\n`;
       setup.status = 'failed';
       this.#state = 'SETUP_FAILED';
+      void this.#hosting?.close();
       log('error', `setup failed: ${err.message}`);
     } finally {
       setup.completed_at = new Date().toISOString();
     }
   }
+
+  /**
+   * The process running the model died after setup: what was running has failed with the
+   * reason, nothing new is taken, and the server stops so that whoever started it can start a
+   * fresh one (Cog's DEFUNCT).
+   */
+  #defunct(how: string): void {
+    if (this.#stopping || this.#state !== 'READY') return;
+    this.#state = 'DEFUNCT';
+    this.defunct = true;
+    log('error', `the process running the model stopped (${how}); shutting down`);
+    void this.stop(0);
+  }
+
+  /** True when the server stopped because the process running the model died. */
+  defunct = false;
 
   #health(): HealthCheckResponse {
     const status = this.#state === 'READY' && this.#runner?.full ? 'BUSY' : this.#state;
@@ -246,6 +279,7 @@ export class ModelServer {
     if (this.#state !== 'READY' || !predictor || !runner) {
       if (this.#state === 'SETUP_FAILED')
         throw new HttpError(503, { detail: `Setup failed: ${this.#setupError} (see GET /health-check for the setup logs)` });
+      if (this.#state === 'DEFUNCT') throw new HttpError(503, { detail: 'The process running the model has stopped' });
       throw new HttpError(503, { detail: 'Setup has not finished yet. Wait until it has finished, or GET /health-check for status.' });
     }
     const id = urlId ?? envelope.id;

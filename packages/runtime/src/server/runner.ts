@@ -246,6 +246,8 @@ async function encodeOutput(value: unknown, spec: OutputSpec, files: OutputFileO
       if (!Array.isArray(value)) throw wrong('an array');
       return Promise.all(value.map((item, i) => encodeOutput(item, spec.item as OutputSpec, files, `${where}[${i}]`)));
     }
+    case 'any':
+      return JSON.parse(JSON.stringify(value)) as unknown;
     case 'object': {
       if (typeof value !== 'object' || Array.isArray(value)) throw wrong('an object');
       if (!spec.fields) return JSON.parse(JSON.stringify(value)) as unknown;

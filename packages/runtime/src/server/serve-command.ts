@@ -14,7 +14,7 @@ export class ServeUsageError extends Error {
 }
 
 /**
- * `serve [DIR] [--host H] [--port P] [--upload-url URL] [--concurrency N] [--max-body-bytes N] [--exit-with-stdin]`:
+ * `serve [DIR] [--host H] [--port P] [--upload-url URL] [--concurrency N] [--max-body-bytes N] [--python-envs DIR] [--exit-with-stdin]`:
  * serves a model folder until SIGTERM, SIGINT or `POST /shutdown`, then resolves to the exit
  * code. Both `replicant predictor serve` and the director's instances run this.
  */
@@ -29,6 +29,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       concurrency: { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'exit-with-stdin': { type: 'boolean', default: false },
+      'python-envs': { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new ServeUsageError('expected at most one model folder');
@@ -52,6 +53,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       ...(Number.isFinite(throttle) && throttle >= 0 && { throttleMs: throttle * 1000 }),
       ...(process.env.WEBHOOK_AUTH_TOKEN && { authToken: process.env.WEBHOOK_AUTH_TOKEN }),
     },
+    ...(values['python-envs'] !== undefined && { pythonEnvironments: resolve(values['python-envs']) }),
     onStopped: () => stopped(),
   });
   try {
@@ -77,7 +79,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.stdin.on('end', orphaned).on('close', orphaned).on('error', orphaned).resume();
   }
   await finished;
-  return 0;
+  return server.defunct ? 1 : 0;
 }
 
 function wholeNumber(flag: string, text: string, min: number): number {

@@ -245,9 +245,7 @@ export class Director {
     let failure: string | undefined;
     try {
       const dir = await this.#d.packages.folder(version);
-      const health = await instance.start(dir, this.#callbacks.base(instance), this.#d.config.setupTimeoutMs, (code) =>
-        this.#onExit(instance, code),
-      );
+      const health = await instance.start(dir, this.#callbacks.base(instance), this.#d.config, (code) => this.#onExit(instance, code));
       if (health.status === 'SETUP_FAILED') failure = 'Model setup failed';
     } catch (error) {
       failure = `Model setup failed: ${(error as Error).message}`;

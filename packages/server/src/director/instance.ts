@@ -1,6 +1,7 @@
 import type { HealthCheckResponse } from '@replicant/protocol';
 import { readCogConfig } from '@replicant/runtime';
 import { ModelServerProcess, RUNTIME_MAIN, sendRequest } from '@replicant/runtime/server';
+import type { DirectorConfig } from '../config.js';
 import { instanceEnvironment } from '../environment.js';
 import { randomId, secretKey } from '../ids.js';
 
@@ -43,10 +44,27 @@ export class Instance {
    * Starts the runtime in `dir` and waits for setup. Resolves with the health: READY, or
    * SETUP_FAILED with its logs. Rejects if the process dies or setup outlasts `timeoutMs`.
    */
-  async start(dir: string, callbackBase: string, timeoutMs: number, onExit: (code: number | null) => void): Promise<HealthCheckResponse> {
+  async start(
+    dir: string,
+    callbackBase: string,
+    config: Pick<DirectorConfig, 'setupTimeoutMs' | 'pythonEnvironments'>,
+    onExit: (code: number | null) => void,
+  ): Promise<HealthCheckResponse> {
+    const timeoutMs = config.setupTimeoutMs;
     this.concurrency = (await readCogConfig(dir)).concurrencyMax;
     this.#process = await ModelServerProcess.launch({
-      command: [process.execPath, RUNTIME_MAIN, dir, '--port', '0', '--upload-url', `${callbackBase}/files`, '--exit-with-stdin'],
+      command: [
+        process.execPath,
+        RUNTIME_MAIN,
+        dir,
+        '--port',
+        '0',
+        '--upload-url',
+        `${callbackBase}/files`,
+        '--python-envs',
+        config.pythonEnvironments,
+        '--exit-with-stdin',
+      ],
       env: instanceEnvironment({ COG_THROTTLE_RESPONSE_INTERVAL: '0.1' }),
       cwd: dir,
       tieToParent: true,
