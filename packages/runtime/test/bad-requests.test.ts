@@ -1,11 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, ModelProcess } from './helpers/model-process.js';
+import { fixture, ModelProcess, RUNTIMES } from './helpers/model-process.js';
 
-describe('bad requests get a clear 4xx and never hurt the server', () => {
+describe.each(RUNTIMES)('bad requests get a clear 4xx and never hurt the server (%s)', (runtime) => {
   let server: ModelProcess;
   beforeAll(async () => {
-    server = await ModelProcess.start(fixture('echo'), { args: ['--max-body-bytes', '2000'] });
+    server = await ModelProcess.start(fixture('echo', runtime), { args: ['--max-body-bytes', '2000'] });
     await server.settled();
   });
   afterAll(() => server.stop());

@@ -1,20 +1,20 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, ModelProcess } from './helpers/model-process.js';
+import { fixture, ModelProcess, RUNTIMES } from './helpers/model-process.js';
 import { Sink } from './helpers/sink.js';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 const dataUri = (type: string, bytes: Buffer) => `data:${type};base64,${bytes.toString('base64')}`;
 const decode = (uri: string) => Buffer.from(uri.slice(uri.indexOf(',') + 1), 'base64').toString('utf8');
 
-describe('file inputs and outputs', () => {
+describe.each(RUNTIMES)('file inputs and outputs (%s)', (runtime) => {
   let sink: Sink;
   let server: ModelProcess;
   beforeAll(async () => {
     sink = await new Sink().start();
     sink.files.set('/files/photo%20one.png', PNG);
     sink.files.set('/files/notes.txt', Buffer.from('some notes'));
-    server = await ModelProcess.start(fixture('files'));
+    server = await ModelProcess.start(fixture('files', runtime));
     expect((await server.settled()).status).toBe('READY');
   });
   afterAll(async () => {
@@ -61,7 +61,7 @@ describe('file inputs and outputs', () => {
   });
 });
 
-describe('uploads', () => {
+describe.each(RUNTIMES)('uploads (%s)', (runtime) => {
   let sink: Sink;
   beforeAll(async () => {
     sink = await new Sink().start();
@@ -69,7 +69,7 @@ describe('uploads', () => {
   afterAll(() => sink.close());
 
   it('PUTs file outputs to the upload URL and returns where they landed', async () => {
-    const server = await ModelProcess.start(fixture('files'), { args: ['--upload-url', `${sink.url}/upload/`] });
+    const server = await ModelProcess.start(fixture('files', runtime), { args: ['--upload-url', `${sink.url}/upload/`] });
     try {
       await server.settled();
       const { body } = await server.request('POST', '/predictions', {
@@ -89,7 +89,7 @@ describe('uploads', () => {
   });
 
   it('uploads each file of an iterator as it is produced', async () => {
-    const server = await ModelProcess.start(fixture('file-stream'), {
+    const server = await ModelProcess.start(fixture('file-stream', runtime), {
       args: ['--upload-url', `${sink.url}/stream`],
       env: { COG_THROTTLE_RESPONSE_INTERVAL: '0' },
     });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fixture } from './helpers/model-process.js';
+import { allGone, descendants, fixture, poll, RUNTIMES } from './helpers/model-process.js';
 
 const MAIN = fileURLToPath(new URL('../dist/server/main.js', import.meta.url));
 
@@ -26,25 +26,28 @@ function start(dir: string, args: string[], env: Record<string, string> = {}) {
   return { child, exited, listening };
 }
 
-describe('a runtime process', () => {
+describe.each(RUNTIMES)('a runtime process (%s)', (runtime) => {
   it('exits when its parent goes away, with --exit-with-stdin', async () => {
-    const { child, exited, listening } = start(fixture('gated'), ['--exit-with-stdin']);
+    const { child, exited, listening } = start(fixture('gated', runtime), ['--exit-with-stdin']);
     const url = await listening;
-    const ready = async () => ((await (await fetch(`${url}/health-check`)).json()) as { status: string }).status === 'READY';
-    for (let i = 0; i < 200 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 10));
+    const health = async () => ((await (await fetch(`${url}/health-check`)).json()) as { status: string }).status;
+    await poll(health, (status) => status === 'READY', 'READY');
+    const started = descendants(child.pid as number);
     // A prediction that would run forever: the runtime cancels it and exits anyway.
     await fetch(`${url}/predictions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', prefer: 'respond-async' },
       body: JSON.stringify({ input: { gate: '/nonexistent/gate' } }),
     });
+    await poll(health, (status) => status === 'BUSY', 'BUSY');
     child.stdin.end();
     expect(await exited).not.toBeNull();
+    await allGone(started);
   });
 
   it('stops instead of spinning when nobody reads its output any more', async () => {
     const gate = join(mkdtempSync(join(tmpdir(), 'gate-')), 'open');
-    const { child, exited, listening } = start(fixture('slow-setup'), [], { SETUP_GATE: gate });
+    const { child, exited, listening } = start(fixture('slow-setup', runtime), [], { SETUP_GATE: gate });
     await listening;
     child.stderr.destroy();
     // Setup finishing makes the server log a line to its (now broken) stderr.

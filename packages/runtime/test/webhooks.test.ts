@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, ModelProcess } from './helpers/model-process.js';
+import { fixture, ModelProcess, RUNTIMES } from './helpers/model-process.js';
 import { Sink } from './helpers/sink.js';
 
-describe('async predictions and webhooks', () => {
+describe.each(RUNTIMES)('async predictions and webhooks (%s)', (runtime) => {
   let server: ModelProcess;
   let sink: Sink;
   beforeAll(async () => {
     sink = await new Sink().start();
-    server = await ModelProcess.start(fixture('stream'), { env: { WEBHOOK_AUTH_TOKEN: 'tok-123' } });
+    server = await ModelProcess.start(fixture('stream', runtime), { env: { WEBHOOK_AUTH_TOKEN: 'tok-123' } });
     expect((await server.settled()).status).toBe('READY');
   });
   afterEach(() => {
