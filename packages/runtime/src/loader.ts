@@ -15,6 +15,8 @@ let hookRegistered = false;
 export interface LoadOptions {
   /** Where virtualenvs of Python models with packages are kept; see {@link defaultPythonEnvironments}. */
   pythonEnvironments?: string;
+  /** Abandons a load still in progress (building a Python environment, say). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -32,7 +34,10 @@ export async function loadPredictor(dir: string, config: CogConfig, options: Loa
   if (!existsSync(path)) throw new ModelConfigError(`cog.yaml names ${file}, which does not exist in ${dir}`);
   if (ext === '.py') {
     const environments = options.pythonEnvironments ?? defaultPythonEnvironments();
-    return loadPythonPredictor(dir, config, config.predict, { environments });
+    return loadPythonPredictor(dir, config, config.predict, {
+      environments,
+      ...(options.signal !== undefined && { signal: options.signal }),
+    });
   }
   registerRuntimeAlias();
   let module: Record<string, unknown>;

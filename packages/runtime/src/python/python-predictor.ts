@@ -18,6 +18,8 @@ export interface PythonHostOptions {
   mode?: 'predict' | 'train';
   /** The environment the worker inherits (the model's `environment:` entries included). */
   env?: NodeJS.ProcessEnv;
+  /** Abandons loading (an environment build in progress is stopped). */
+  signal?: AbortSignal;
 }
 
 /** What the model server needs to know about a predictor beyond {@link Predictor}. */
@@ -102,7 +104,15 @@ export async function loadPythonPredictor(dir: string, config: CogConfig, ref: s
   const log = currentLog() ?? ((text: string) => process.stderr.write(text));
   const base = await findPython(config.build.pythonVersion, env);
   const openapi = await readPythonSchema(base.path, dir, ref, mode, env);
-  const { python } = await ensurePythonEnvironment({ dir, config, cacheRoot: options.environments, log, env });
+  const { python } = await ensurePythonEnvironment({
+    dir,
+    config,
+    cacheRoot: options.environments,
+    log,
+    env,
+    ...(options.signal !== undefined && { signal: options.signal }),
+  });
+  options.signal?.throwIfAborted();
 
   const pending = new Map<string, Pending>();
   let setupLog: ((text: string) => void) | undefined = log;

@@ -80,6 +80,8 @@ export class ModelServer {
   #openapi: OpenApiDocument | undefined;
   #runner: Runner | undefined;
   #stopping: Promise<void> | undefined;
+  /** Aborted by stop: a setup still loading (building a Python environment) gives up. */
+  readonly #setupAbort = new AbortController();
 
   constructor(options: ServeOptions) {
     this.#options = options;
@@ -131,6 +133,7 @@ export class ModelServer {
   /** Stops taking requests, lets running predictions finish (canceling them after `graceMs`), closes. */
   stop(graceMs = 30_000): Promise<void> {
     this.#stopping ??= (async () => {
+      this.#setupAbort.abort(new Error('the server is stopping'));
       const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
       this.#http.closeIdleConnections();
       if (this.#runner) {
@@ -159,9 +162,15 @@ export class ModelServer {
         for (const [name, value] of Object.entries(config.environment)) process.env[name] = value;
         const predictor = await loadPredictor(this.#options.dir, config, {
           ...(this.#options.pythonEnvironments !== undefined && { pythonEnvironments: this.#options.pythonEnvironments }),
+          signal: this.#setupAbort.signal,
         });
         const hosting = hostingOf(predictor);
         this.#hosting = hosting;
+        if (this.#stopping) {
+          // Stopped while loading: stop's own close may have run before there was a worker.
+          await hosting?.close();
+          this.#setupAbort.signal.throwIfAborted();
+        }
         const concurrency = this.#options.concurrency ?? envConcurrency() ?? config.concurrencyMax;
         const concurrent = () => {
           if (hosting) return hosting.concurrent();
@@ -189,6 +198,11 @@ export class ModelServer {
       this.#state = 'READY';
       log('info', 'setup succeeded');
     } catch (error) {
+      if (this.#stopping) {
+        setup.status = 'failed';
+        log('info', 'setup abandoned: the server is stopping');
+        return;
+      }
       const err = error instanceof Error ? error : new Error(String(error));
       this.#setupError = err.message;
       const logs = setup.logs ?? '';
@@ -219,6 +233,11 @@ export class ModelServer {
 
   /** True when the server stopped because the process running the model died. */
   defunct = false;
+
+  /** True while setup has not finished: model code may still be running in this process. */
+  get settingUp(): boolean {
+    return this.#state === 'STARTING';
+  }
 
   #health(): HealthCheckResponse {
     const status = this.#state === 'READY' && this.#runner?.full ? 'BUSY' : this.#state;

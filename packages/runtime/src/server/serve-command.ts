@@ -79,7 +79,11 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.stdin.on('end', orphaned).on('close', orphaned).on('error', orphaned).resume();
   }
   await finished;
-  return server.defunct ? 1 : 0;
+  const code = server.defunct ? 1 : 0;
+  // A setup still running in this process (model code waiting on something) would keep it
+  // alive for nothing: nobody can reach the server any more.
+  if (server.settingUp) process.exit(code);
+  return code;
 }
 
 function wholeNumber(flag: string, text: string, min: number): number {
