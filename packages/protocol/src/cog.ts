@@ -29,6 +29,8 @@ export interface SetupResult {
   completed_at?: string | null;
   logs?: string;
   status?: 'starting' | 'succeeded' | 'failed';
+  /** Why setup failed, in one line (ours only; Cog's servers leave it to the logs). */
+  error?: string;
 }
 
 /** Body of `GET /health-check` (always HTTP 200). */

@@ -1,10 +1,11 @@
 import type { Secret } from './secret.js';
 
 /** The kinds of value an input can take. */
-export type InputKind = 'string' | 'integer' | 'number' | 'boolean' | 'path' | 'secret' | 'array' | 'any';
+export type InputKind = 'string' | 'integer' | 'number' | 'boolean' | 'path' | 'secret' | 'array' | 'object' | 'union' | 'any';
 
-/** Options every input accepts (Cog's `Input(...)`). Kind `any` only comes from reading schemas of
- * other predictors (objects, unions): it accepts any JSON value. */
+/** Options every input accepts (Cog's `Input(...)`). Kinds `object` (a JSON object), `union`
+ * (any of `members`) and `any` (any JSON value) only come from reading the schemas of other
+ * predictors (Python ones: `dict`, `Union[...]`, `Any`). */
 export interface CommonOptions<T> {
   /** Shown to users in the schema. */
   description?: string;
@@ -62,6 +63,8 @@ export interface InputSpec<T = unknown> {
   readonly le?: number;
   readonly choices?: readonly (string | number)[];
   readonly item?: InputSpec;
+  /** The alternatives of a union. */
+  readonly members?: readonly InputSpec[];
   /** Phantom field carrying the value type; never set. */
   readonly __type?: T;
 }

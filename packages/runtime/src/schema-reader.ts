@@ -62,8 +62,17 @@ function specOf(schema: SchemaObject, schemas: Record<string, SchemaObject>): Ki
       if (item.kind === 'array') return { kind: 'any' };
       return { kind: 'array', item: Object.freeze({ ...item, hasDefault: false, deprecated: false, optional: false }) };
     }
-    default:
-      return { kind: 'any' };
+    case 'object':
+      return { kind: 'object' };
+    default: {
+      const members = (schema.anyOf ?? [])
+        .filter((m) => (m.type as string | undefined) !== 'null')
+        .map((m) => specOf(resolve(m, schemas), schemas));
+      if (members.length === 0 || members.some((m) => m.kind === 'any')) return { kind: 'any' };
+      if (members.length === 1) return members[0] as Kinded;
+      const plain = { hasDefault: false, deprecated: false, optional: false };
+      return { kind: 'union', members: members.map((m) => Object.freeze({ ...m, ...plain })) };
+    }
   }
 }
 

@@ -65,6 +65,10 @@ function typeKeys(spec: InputSpec): SchemaObject {
       return { type: 'string', format: 'password' };
     case 'any':
       return {};
+    case 'object':
+      return { type: 'object' };
+    case 'union':
+      return { anyOf: (spec.members ?? []).map(typeKeys) };
     case 'array': {
       const item = spec.item as InputSpec;
       const items = item.choices ? { type: typeKeys(item).type, enum: [...item.choices] } : typeKeys(item);

@@ -83,6 +83,15 @@ function checkValue(spec: InputSpec, value: unknown, loc: (string | number)[]): 
       return typeof value === 'boolean' ? undefined : fail('bool_type', 'Input should be a valid boolean');
     case 'any':
       return undefined;
+    case 'object':
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return fail('dict_type', 'Input should be a valid dictionary');
+      return undefined;
+    case 'union': {
+      // Valid if any alternative takes it; otherwise the first alternative's complaint.
+      const problems = (spec.members ?? []).map((member) => checkValue(member, value, loc));
+      return problems.includes(undefined) ? undefined : problems[0];
+    }
     case 'array': {
       if (!Array.isArray(value)) return fail('list_type', 'Input should be a valid list');
       const item = spec.item as InputSpec;

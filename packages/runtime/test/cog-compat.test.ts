@@ -568,12 +568,11 @@ describe.runIf(WANTED)('Cog predictors run unchanged', () => {
       ]);
     });
 
-    // BUG: Union inputs are not validated. The schema says anyOf [integer, array of integer], but
-    // the server reads anyOf as "any JSON value" (schema-reader.ts), so "x" reaches predict, which
-    // fails with a TypeError. Expected (cog.md §2.3, §4.7; classic: int_parsing + list_type): 422.
-    it.fails('answers 422 for a value that is none of the Union’s members (BUG: unions are not validated)', async () => {
-      const { status } = await predict('int-output', { num: 3, add: 'x' });
+    // Cog classic answers int_parsing + list_type; we answer the first member's complaint.
+    it('answers 422 for a value that is none of the Union’s members', async () => {
+      const { status, body } = await predict('int-output', { num: 3, add: 'x' });
       expect(status).toBe(422);
+      expect(body.detail).toEqual([expect.objectContaining({ loc: ['body', 'input', 'add'], type: 'int_type' })]);
     });
   });
 
@@ -772,12 +771,13 @@ describe.runIf(WANTED)('Cog predictors run unchanged', () => {
       });
     });
 
-    // BUG: dict inputs are not validated. The schema says `type: object`, but the server reads
-    // objects as "any JSON value" (schema-reader.ts), so a string or a list reaches predict.
-    // Expected (cog.md §2.3 HEAD, coglet validates the JSON schema): 422 for both fields.
-    it.fails('answers 422 for a dict input that is not an object (BUG: objects are not validated)', async () => {
-      const { status } = await predict('dict-output', { params: 'x', labels: [1] });
+    it('answers 422 for a dict input that is not an object', async () => {
+      const { status, body } = await predict('dict-output', { params: 'x', labels: [1] });
       expect(status).toBe(422);
+      expect(body.detail.map((d: { loc: string[]; type: string }) => [d.loc[2], d.type])).toEqual([
+        ['params', 'dict_type'],
+        ['labels', 'dict_type'],
+      ]);
     });
   });
 

@@ -1,3 +1,4 @@
+import type { SchemaObject } from '@replicant/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApi, inputSpecsFromSchema, validateInput } from '../src/index.js';
 import { Predictor } from './fixtures/worked-example.js';
@@ -25,13 +26,30 @@ describe('inputSpecsFromSchema', () => {
     expect(buildOpenApi(read, Predictor.output).components.schemas.Input).toEqual(doc.components.schemas.Input);
   });
 
-  it('accepts any value for types it cannot express', () => {
-    const specs = inputSpecsFromSchema({
+  const schemaOf = (properties: Record<string, SchemaObject>) =>
+    inputSpecsFromSchema({
       openapi: '3.0.2',
       info: { title: 'Cog', version: '0.1.0' },
       paths: {},
-      components: { schemas: { Input: { type: 'object', properties: { options: { type: 'object', 'x-order': 0 } } } } },
+      components: { schemas: { Input: { type: 'object', properties } } },
     });
-    expect(validateInput(specs, { options: { a: 1 } }).errors).toEqual([]);
+
+  it('reads objects (Python dict inputs): any JSON object, nothing else', () => {
+    const specs = schemaOf({ options: { type: 'object', 'x-order': 0 } });
+    expect(validateInput(specs, { options: { a: [1] } }).errors).toEqual([]);
+    expect(validateInput(specs, { options: [1] }).errors.map((e) => e.type)).toEqual(['dict_type']);
+  });
+
+  it('reads unions (anyOf): a value any member takes', () => {
+    const specs = schemaOf({ n: { anyOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' } }], 'x-order': 0 } });
+    expect(validateInput(specs, { n: 3 }).errors).toEqual([]);
+    expect(validateInput(specs, { n: [1, 2] }).errors).toEqual([]);
+    expect(validateInput(specs, { n: 'x' }).errors.map((e) => e.type)).toEqual(['int_type']);
+    expect(validateInput(specs, { n: [1, 'x'] }).errors).toHaveLength(1);
+  });
+
+  it('accepts any value where the schema allows anything (Any, a union with Any)', () => {
+    const specs = schemaOf({ a: { title: 'A', 'x-order': 0 }, b: { anyOf: [{ type: 'string' }, {}], 'x-order': 1 } });
+    expect(validateInput(specs, { a: { x: 1 }, b: 5 }).errors).toEqual([]);
   });
 });

@@ -210,6 +210,7 @@ export class ModelServer {
       const shown = error instanceof ModelConfigError ? err.message : err.stack || err.message;
       setup.logs = `${logs}${logs === '' || logs.endsWith('\n') ? '' : '\n'}${shown}\n`;
       setup.status = 'failed';
+      setup.error = err.message;
       this.#state = 'SETUP_FAILED';
       void this.#hosting?.close();
       log('error', `setup failed: ${err.message}`);

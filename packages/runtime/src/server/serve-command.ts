@@ -79,6 +79,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.stdin.on('end', orphaned).on('close', orphaned).on('error', orphaned).resume();
   }
   await finished;
+  // Nothing to watch any more: a stdin still read would keep the process alive.
+  process.stdin.destroy();
   const code = server.defunct ? 1 : 0;
   // A setup still running in this process (model code waiting on something) would keep it
   // alive for nothing: nobody can reach the server any more.

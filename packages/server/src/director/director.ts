@@ -246,7 +246,8 @@ export class Director {
     try {
       const dir = await this.#d.packages.folder(version);
       const health = await instance.start(dir, this.#callbacks.base(instance), this.#d.config, (code) => this.#onExit(instance, code));
-      if (health.status === 'SETUP_FAILED') failure = 'Model setup failed';
+      // Our runtime says why in one line; a Cog container only has its logs.
+      if (health.status === 'SETUP_FAILED') failure = `Model setup failed${health.setup.error ? `: ${health.setup.error}` : ''}`;
     } catch (error) {
       failure = `Model setup failed: ${(error as Error).message}`;
     }
