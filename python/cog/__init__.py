@@ -6,6 +6,7 @@ The names and behaviour are those of Cog's Python SDK (classic names, plus the C
 """
 
 from .base_model import BaseModel
+from .decorators import concurrent, streaming
 from .input import Input
 from .predictor import BasePredictor, BaseRunner
 from .scope import current_scope, emit_metric
@@ -28,6 +29,8 @@ __all__ = [
     "Path",
     "Secret",
     "__version__",
+    "concurrent",
     "current_scope",
     "emit_metric",
+    "streaming",
 ]

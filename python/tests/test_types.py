@@ -267,3 +267,22 @@ def test_importing_cog_and_the_worker_loads_only_the_standard_library():
     env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
     out = subprocess.run([sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout == ""
+
+
+def test_newer_cog_decorators_are_accepted():
+    import cog
+
+    @cog.streaming
+    def run() -> str:
+        return "x"
+
+    @cog.concurrent(max=4)
+    async def predict() -> str:
+        return "y"
+
+    assert run() == "x" and run.__cog_streaming__ is True
+    assert predict.__cog_concurrent_max__ == 4
+    import pytest
+
+    with pytest.raises(ValueError):
+        cog.concurrent(max=0)
