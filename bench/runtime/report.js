@@ -5,8 +5,9 @@ const TARGET = { concurrency: 32, ratio: 0.5 };
 /** Pools each server's rounds per concurrency and compares the model server with the bare one. */
 export function summarize(runs, settings) {
   const results = [];
+  const servers = [...new Set(runs.map((r) => r.server))];
   for (const concurrency of settings.levels) {
-    for (const server of ['bare', 'replicant']) {
+    for (const server of servers) {
       const mine = runs.filter((r) => r.server === server && r.concurrency === concurrency);
       const latencies = Float64Array.from(mine.flatMap((r) => r.latencies)).sort();
       const ok = sum(mine.map((r) => r.ok));
@@ -26,24 +27,27 @@ export function summarize(runs, settings) {
       });
     }
   }
-  const ratios = settings.levels.map((concurrency) => {
-    const bare = results.find((r) => r.server === 'bare' && r.concurrency === concurrency);
-    const replicant = results.find((r) => r.server === 'replicant' && r.concurrency === concurrency);
-    return {
-      concurrency,
-      throughput: replicant.rps / bare.rps,
-      p50: replicant.p50Ms / bare.p50Ms,
-      p99: replicant.p99Ms / bare.p99Ms,
-    };
-  });
+  const ratio = (server, base, concurrency) => {
+    const a = results.find((r) => r.server === server && r.concurrency === concurrency);
+    const b = results.find((r) => r.server === base && r.concurrency === concurrency);
+    return { concurrency, throughput: a.rps / b.rps, p50: a.p50Ms / b.p50Ms, p99: a.p99Ms / b.p99Ms };
+  };
+  const ratios = settings.levels.map((concurrency) => ratio('replicant', 'bare', concurrency));
+  // The Python predictor (when measured): against bare, and against the same server with a TS predictor.
+  const python = servers.includes('python')
+    ? settings.levels.flatMap((c) => [
+        { label: 'python/bare', ...ratio('python', 'bare', c) },
+        { label: 'python/replicant', ...ratio('python', 'replicant', c) },
+      ])
+    : [];
   const targetRatio = ratios.find((r) => r.concurrency === TARGET.concurrency)?.throughput;
   const target = { ...TARGET, measured: targetRatio ?? null, met: targetRatio === undefined ? null : targetRatio >= TARGET.ratio };
   const errors = sum(results.map((r) => sum(Object.values(r.errors)) + r.warmupErrors));
-  const data = { results, ratios, target, errors };
+  const data = { results, ratios, python, target, errors };
   return { data, text: (meta) => table(data, meta) };
 }
 
-function table({ results, ratios, target, errors }, { node, cpus, settings }) {
+function table({ results, ratios, python, target, errors }, { node, cpus, settings }) {
   const s = settings;
   const lines = [
     `Model server vs bare node:http: ${s.rounds} round(s) x ${s.durationMs / 1000} s per server and concurrency, ` +
@@ -58,6 +62,7 @@ function table({ results, ratios, target, errors }, { node, cpus, settings }) {
   }
   lines.push('', row(['replicant/bare', 'conc', 'throughput', 'p50', 'p99']));
   for (const r of ratios) lines.push(row(['', r.concurrency, `${fixed(r.throughput, 2)}x`, `${fixed(r.p50, 2)}x`, `${fixed(r.p99, 2)}x`]));
+  for (const r of python) lines.push(row([r.label, r.concurrency, `${fixed(r.throughput, 2)}x`, `${fixed(r.p50, 2)}x`, `${fixed(r.p99, 2)}x`]));
   lines.push('');
   for (const r of results) {
     if (Object.keys(r.errors).length > 0 || r.warmupErrors > 0)
@@ -74,7 +79,7 @@ function table({ results, ratios, target, errors }, { node, cpus, settings }) {
   return lines.join('\n');
 }
 
-const WIDTHS = [14, 5, 11, 7, 9, 14, 9, 9];
+const WIDTHS = [16, 5, 11, 7, 9, 14, 9, 9];
 function row(cells) {
   return cells.map((cell, i) => (i === 0 ? String(cell).padEnd(WIDTHS[i]) : String(cell).padStart(WIDTHS[i]))).join(' ');
 }

@@ -21,6 +21,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string' },
     warmup: { type: 'string' },
     concurrency: { type: 'string', default: '1,32' },
+    python: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -32,6 +33,7 @@ if (flags.help) {
   --seconds S        measured seconds per round (default 4)
   --warmup N         warm-up requests before each measurement (default 500)
   --concurrency L    comma-separated concurrency levels (default 1,32)
+  --python           also measure the same no-op predictor written in Python (the worker hop)
   --cpu-prof         write V8 CPU profiles of both servers to bench/runtime/profiles/
   --json             print the results as JSON instead of a table`);
   process.exit(0);
@@ -61,6 +63,13 @@ const SERVERS = {
     join(ROOT, 'packages/cli/bin/replicant.js'),
     ...['predictor', 'serve', join(HERE, 'noop-model'), '--port', '0', '--concurrency', String(c)],
   ],
+  ...(flags.python && {
+    python: (c) => [
+      ...nodeFlags,
+      join(ROOT, 'packages/cli/bin/replicant.js'),
+      ...['predictor', 'serve', join(HERE, 'noop-model-python'), '--port', '0', '--concurrency', String(c)],
+    ],
+  }),
 };
 
 const runs = [];
