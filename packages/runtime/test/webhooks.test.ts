@@ -60,9 +60,11 @@ describe.each(RUNTIMES)('async predictions and webhooks (%s)', (runtime) => {
     expect(running.length).toBeLessThan(8);
     expect(running.length).toBeGreaterThanOrEqual(3);
     // The start webhook does not count toward the throttle (the first output goes out at once);
-    // from the first output on, webhooks are at least 500 ms apart.
+    // from the first output on, webhooks are sent at least 500 ms apart. They are timed where
+    // they arrive, and a loaded machine delays some more than others: unthrottled, they would
+    // come ~100 ms apart, so 300 still tells the two apart.
     for (let i = 2; i < running.length; i++) {
-      expect((running[i]?.at ?? 0) - (running[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(450);
+      expect((running[i]?.at ?? 0) - (running[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(300);
     }
   });
 
