@@ -62,7 +62,8 @@ function table({ results, ratios, python, target, errors }, { node, cpus, settin
   }
   lines.push('', row(['replicant/bare', 'conc', 'throughput', 'p50', 'p99']));
   for (const r of ratios) lines.push(row(['', r.concurrency, `${fixed(r.throughput, 2)}x`, `${fixed(r.p50, 2)}x`, `${fixed(r.p99, 2)}x`]));
-  for (const r of python) lines.push(row([r.label, r.concurrency, `${fixed(r.throughput, 2)}x`, `${fixed(r.p50, 2)}x`, `${fixed(r.p99, 2)}x`]));
+  for (const r of python)
+    lines.push(row([r.label, r.concurrency, `${fixed(r.throughput, 2)}x`, `${fixed(r.p50, 2)}x`, `${fixed(r.p99, 2)}x`]));
   lines.push('');
   for (const r of results) {
     if (Object.keys(r.errors).length > 0 || r.warmupErrors > 0)
