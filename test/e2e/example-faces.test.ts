@@ -5,7 +5,7 @@
  * dependencies itself when it sets the model up (npm ci from its package-lock.json).
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,8 @@ type Sharp = (input: Buffer | { create: { width: number; height: number; channel
 
 let platform: Platform;
 let replicate: Replicate;
+/** The models folder given to the platform. */
+let models = '';
 /** sharp from the example's own node_modules (the repository itself does not depend on it). */
 let sharp: Sharp;
 
@@ -72,7 +74,7 @@ beforeAll(async () => {
   sharp = createRequire(join(EXAMPLE, 'package.json'))('sharp') as Sharp;
 
   // A models folder holding the example alone (node_modules left out, as a push leaves it out).
-  const models = mkdtempSync(join(tmpdir(), 'replicant-faces-'));
+  models = mkdtempSync(join(tmpdir(), 'replicant-faces-'));
   cpSync(EXAMPLE, join(models, 'faces'), { recursive: true, filter: (path) => !/[\\/](node_modules|\.replicant)$/.test(path) });
   platform = await Platform.start({ models: [models] });
   replicate = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.apiUrl });
@@ -80,6 +82,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await platform?.stop();
+  // Both hold an install of the example's packages (~350 MB each): one made to read its schema, one to run it.
+  for (const dir of [models, platform?.dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
 async function run(input: Record<string, unknown>): Promise<Answer> {
