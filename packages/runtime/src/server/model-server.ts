@@ -140,6 +140,8 @@ export class ModelServer {
         const timer = setTimeout(() => this.#runner?.cancelAll(), graceMs);
         await this.#runner.idle();
         clearTimeout(timer);
+        // Whoever waits for the results hears of them before the process goes.
+        await this.#runner.delivered(10_000);
       }
       await this.#hosting?.close();
       this.#http.closeAllConnections();

@@ -30,6 +30,8 @@ export class Runner {
   readonly #hasFileInputs: boolean;
   #busy = 0;
   #idleWaiters: (() => void)[] = [];
+  /** Completed webhooks still being delivered (retried): a stopping server waits for them. */
+  readonly #deliveries = new Set<Promise<void>>();
 
   constructor(predictor: Predictor, options: RunnerOptions) {
     this.#predictor = predictor;
@@ -90,7 +92,10 @@ export class Runner {
     this.#busy--;
     if (this.#busy === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     this.#active.delete(prediction.id);
-    if (prediction.finish(status, error)) void prediction.notifier?.completed();
+    if (prediction.finish(status, error) && prediction.notifier) {
+      const delivery = prediction.notifier.completed().finally(() => this.#deliveries.delete(delivery));
+      this.#deliveries.add(delivery);
+    }
   }
 
   /** Cancels a running prediction; false if there is none with that id. */
@@ -109,6 +114,16 @@ export class Runner {
   /** Cancels everything that is running. */
   cancelAll(): void {
     for (const prediction of this.#active.values()) prediction.controller.abort();
+  }
+
+  /** Resolves when every completed webhook has been delivered (or given up on), or after `timeoutMs`. */
+  async delivered(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.allSettled([...this.#deliveries]), timeout]);
+    clearTimeout(timer);
   }
 
   /** Resolves when no predict call is running any more. */

@@ -15,8 +15,8 @@ export class ServeUsageError extends Error {
 
 /**
  * `serve [DIR] [--host H] [--port P] [--upload-url URL] [--concurrency N] [--max-body-bytes N] [--python-envs DIR] [--exit-with-stdin]`:
- * serves a model folder until SIGTERM, SIGINT or `POST /shutdown`, then resolves to the exit
- * code. Both `replicant predictor serve` and the director's instances run this.
+ * serves a model folder until SIGTERM, SIGINT or `POST /shutdown`, then exits the process (1 if
+ * the Python worker died, else 0); it returns only by throwing a usage error. Both `replicant predictor serve` and the director's instances run this.
  */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -79,13 +79,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.stdin.on('end', orphaned).on('close', orphaned).on('error', orphaned).resume();
   }
   await finished;
-  // Nothing to watch any more: a stdin still read would keep the process alive.
-  process.stdin.destroy();
-  const code = server.defunct ? 1 : 0;
-  // A setup still running in this process (model code waiting on something) would keep it
-  // alive for nothing: nobody can reach the server any more.
-  if (server.settingUp) process.exit(code);
-  return code;
+  // Stopped: predictions are over and their results delivered. Whatever model code left
+  // running (a worker thread, a timer, a setup still waiting on something) would keep the
+  // process alive for nobody, so it ends here.
+  process.exit(server.defunct ? 1 : 0);
 }
 
 function wholeNumber(flag: string, text: string, min: number): number {
