@@ -1,12 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { homedir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { type CogConfig, ModelConfigError, splitReference } from './config.js';
+import { ensureNodeModules, NODE_MODULES_MARKER } from './node-environment.js';
 import { isPredictor, type Predictor } from './predictor.js';
 import { loadPythonPredictor } from './python/python-predictor.js';
+import { currentLog } from './server/logs.js';
 import { checkDeclarations } from './validate.js';
 
 let hookRegistered = false;
@@ -15,13 +17,15 @@ let hookRegistered = false;
 export interface LoadOptions {
   /** Where virtualenvs of Python models with packages are kept; see {@link defaultPythonEnvironments}. */
   pythonEnvironments?: string;
-  /** Abandons a load still in progress (building a Python environment, say). */
+  /** Abandons a load still in progress (building a Python environment, installing npm dependencies). */
   signal?: AbortSignal;
 }
 
 /**
  * Loads the predictor that `ref` (from cog.yaml) names in the model folder `dir`: a TypeScript
- * one into this process, a Python one (`predict.py`) into a worker process it starts.
+ * one into this process, once the npm dependencies its package.json declares are installed
+ * ({@link ensureNodeModules}: npm's output goes to the setup logs), a Python one (`predict.py`)
+ * into a worker process it starts.
  */
 export async function loadPredictor(dir: string, config: CogConfig, options: LoadOptions = {}): Promise<Predictor> {
   if (!config.predict)
@@ -39,6 +43,9 @@ export async function loadPredictor(dir: string, config: CogConfig, options: Loa
       ...(options.signal !== undefined && { signal: options.signal }),
     });
   }
+  const log = currentLog() ?? ((text: string) => process.stderr.write(text));
+  await ensureNodeModules({ dir, log, ...(options.signal !== undefined && { signal: options.signal }) });
+  options.signal?.throwIfAborted();
   registerRuntimeAlias();
   let module: Record<string, unknown>;
   try {
@@ -76,11 +83,39 @@ function registerRuntimeAlias(): void {
   register(new URL('./resolve-hook.js', import.meta.url), { data: { runtimeUrl } });
 }
 
+/**
+ * Explains an import of a package that is not there where setup did not install it: the model
+ * folder's package.json does not declare it, or node_modules is the author's own (setup uses it
+ * as it is).
+ */
 function withInstallHint(error: unknown, dir: string): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ERR_MODULE_NOT_FOUND' && existsSync(join(dir, 'package.json')) && !existsSync(join(dir, 'node_modules'))) {
-    const message = (error as Error).message;
-    return new ModelConfigError(`${message} (the model folder has a package.json but no node_modules: run "npm install" in ${dir})`);
+  if (code !== 'ERR_MODULE_NOT_FOUND') return error;
+  const message = (error as Error).message;
+  const name = /Cannot find package '([^']+)'/.exec(message)?.[1];
+  if (name === undefined) return error;
+  const file = join(dir, 'package.json');
+  if (!declaredDependencies(dir).includes(name)) {
+    const where = existsSync(file) ? `the "dependencies" of ${file}` : `"dependencies" in a package.json in ${dir}`;
+    return new ModelConfigError(`${message} (add "${name}" to ${where}: setup installs them)`);
+  }
+  const modules = join(dir, 'node_modules');
+  if (existsSync(modules) && !existsSync(join(modules, NODE_MODULES_MARKER))) {
+    return new ModelConfigError(
+      `${message} (the node_modules of the model folder was not installed by Replicant, so setup uses it as it is: run "npm install" in ${dir}, or delete node_modules to have setup install the dependencies)`,
+    );
   }
   return error;
+}
+
+function declaredDependencies(dir: string): string[] {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    return ['dependencies', 'optionalDependencies'].flatMap((field) => {
+      const value = manifest[field];
+      return typeof value === 'object' && value !== null ? Object.keys(value) : [];
+    });
+  } catch {
+    return [];
+  }
 }
