@@ -13,10 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import Replicate, { type FileOutput, type Prediction } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleModels } from './helpers/examples.js';
 import { Platform } from './helpers/platform.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/python-env-models', import.meta.url));
-const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));
+const EXAMPLES = exampleModels('resize-image-python');
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 /** pip's first attempts go to pypi.org, which this machine may not reach: builds take a while. */
 const PIP_TIMEOUT_MS = 120_000;

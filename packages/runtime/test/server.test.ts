@@ -280,14 +280,14 @@ describe.runIf(RUNTIMES.includes('typescript'))('model dependencies (typescript)
     }
   });
 
-  it('fail setup with a hint when they were never installed', async () => {
+  it('are installed at setup, and a dependency npm cannot find fails setup naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'with-deps-'));
     model(dir);
     const server = await ModelProcess.start(dir);
     try {
       const health = await server.settled();
       expect(health.status).toBe('SETUP_FAILED');
-      expect(health.setup.logs).toContain(`run "npm install" in ${dir}`);
+      expect(health.setup.logs).toContain('the npm registry has no package "greeter@1.0.0"');
     } finally {
       await server.stop();
     }

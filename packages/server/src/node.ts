@@ -46,7 +46,8 @@ export async function startNode(config: ServerConfig, logger: Logger, clock: Clo
     onError: (error, what) => logger.error({ err: error }, what),
   });
   const accounts = new AccountService({ db: store.db, clock });
-  const models = new ModelService({ db: store.db, blobs, clock });
+  const packages = new PackageCache(join(config.dataDir, 'cache', 'versions'), blobs);
+  const models = new ModelService({ db: store.db, blobs, clock, packages });
   const predictions = new PredictionService({ db: store.db, bus, clock, webhooks });
   const files = new FileService({ db: store.db, blobs, clock });
   const { account, newToken } = await accounts.bootstrap(config.username, config.dataDir, config.adminToken);
@@ -90,7 +91,7 @@ export async function startNode(config: ServerConfig, logger: Logger, clock: Clo
     clock,
     predictions,
     files,
-    packages: new PackageCache(join(config.dataDir, 'cache', 'versions'), blobs),
+    packages,
     config: config.director,
     nodeId: await nodeId(config.dataDir),
     publicUrl: () => url,

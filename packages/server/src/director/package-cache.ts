@@ -19,7 +19,7 @@ export class PackageCache {
   }
 
   /** The folder of the unpacked version, unpacking it first if needed. */
-  folder(version: VersionRecord): Promise<string> {
+  folder(version: Pick<VersionRecord, 'modelId' | 'id' | 'packageKey'>): Promise<string> {
     const dir = join(this.#root, version.modelId, version.id);
     if (existsSync(dir)) return Promise.resolve(dir);
     let pending = this.#inflight.get(dir);
@@ -30,7 +30,7 @@ export class PackageCache {
     return pending;
   }
 
-  async #unpack(version: VersionRecord, dir: string): Promise<string> {
+  async #unpack(version: Pick<VersionRecord, 'id' | 'packageKey'>, dir: string): Promise<string> {
     const stream = await this.#blobs.get(version.packageKey);
     if (!stream) throw new Error(`the package of version ${version.id} is missing from the file store`);
     const chunks: Buffer[] = [];

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { OpenApiDocument } from '@replicant/protocol';
 import { RUNTIME_MAIN } from '@replicant/runtime/server';
 import type { Clock } from '../clock.js';
+import type { PackageCache } from '../director/package-cache.js';
 import { instanceEnvironment } from '../environment.js';
 import { ApiError } from '../errors.js';
 import type { BlobStore } from '../files/blob-store.js';
@@ -45,11 +46,13 @@ export class ModelService {
   readonly #db: Db;
   readonly #blobs: BlobStore;
   readonly #clock: Clock;
+  readonly #packages: PackageCache;
 
-  constructor(deps: { db: Db; blobs: BlobStore; clock: Clock }) {
+  constructor(deps: { db: Db; blobs: BlobStore; clock: Clock; packages: PackageCache }) {
     this.#db = deps.db;
     this.#blobs = deps.blobs;
     this.#clock = deps.clock;
+    this.#packages = deps.packages;
   }
 
   async create(account: AccountRecord, owner: string, request: CreateModel): Promise<ModelRecord> {
@@ -143,7 +146,7 @@ export class ModelService {
       (await findModel(this.#db, account.username, name)) ??
       (await this.create(account, account.username, { name, visibility: 'private' }));
     const packed = await packModel(dir);
-    return this.#addVersion(model, packed.archive, packed.id, dir);
+    return this.#addVersion(model, packed.archive, packed.id);
   }
 
   /**
@@ -165,7 +168,7 @@ export class ModelService {
       try {
         await unpackModel(archive, dir, { maxBytes });
         const packed = await packModel(dir, { maxBytes });
-        return await this.#addVersion(model, packed.archive, packed.id, dir);
+        return await this.#addVersion(model, packed.archive, packed.id);
       } catch (error) {
         if (error instanceof PackagingError) throw new ApiError('PACKAGE_INVALID', error.message);
         throw error;
@@ -179,19 +182,27 @@ export class ModelService {
     model: ModelRecord,
     archive: Buffer,
     id: string,
-    dir: string,
   ): Promise<{ model: ModelRecord; version: VersionRecord; created: boolean }> {
     const existing = await getVersion(this.#db, model.id, id);
     if (existing) return { model, version: existing, created: false };
-    const schema = await readSchema(dir);
     const key = `packages/${model.id}/${id}.tar.gz`;
     await this.#blobs.put(key, archive);
+    const draft = { modelId: model.id, id, packageKey: key };
+    // The schema is read in the folder this node's instances will run from: whatever reading it
+    // needs (a TypeScript model's npm dependencies) is installed once there and reused by setup,
+    // never in the author's folder.
+    const unpacked = await this.#packages.folder(draft);
+    let schema: OpenApiDocument;
+    try {
+      schema = await readSchema(unpacked);
+    } catch (error) {
+      await rm(unpacked, { recursive: true, force: true });
+      throw error;
+    }
     const version: VersionRecord = {
-      modelId: model.id,
-      id,
+      ...draft,
       cogVersion: '0.1.0',
       openapiSchema: schema,
-      packageKey: key,
       packageSize: archive.length,
       createdAt: new Date(this.#clock.now()).toISOString(),
     };
@@ -207,7 +218,8 @@ async function readSchema(dir: string): Promise<OpenApiDocument> {
     const { stdout } = await run(process.execPath, [RUNTIME_MAIN, 'schema', dir], {
       env: instanceEnvironment({}),
       cwd: dir,
-      timeout: 120_000,
+      // Long enough for installing a model's npm dependencies, which reading its schema may need.
+      timeout: 10 * 60_000,
       maxBuffer: 16 * 1024 * 1024,
     });
     return JSON.parse(stdout) as OpenApiDocument;
