@@ -3,8 +3,7 @@
  * `replicant serve`, driven with the official `replicate` npm client, unmodified: tokens stream,
  * max_tokens, seed and cancel behave as on Replicate's Llama models.
  */
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,17 +28,6 @@ beforeAll(async () => {
     recursive: true,
     filter: (path) => !/(^|\/)(node_modules|\.replicant)(\/|$)/.test(relative(EXAMPLE, path)),
   });
-  // TODO remove once setup installs deps: without that, node_modules is installed above the
-  // unpacked versions (in the data dir), where Node's module resolution finds it.
-  if (!existsSync(join(ROOT, 'packages/runtime/dist/node-environment.js'))) {
-    cpSync(join(EXAMPLE, 'package.json'), join(dataDir, 'package.json'));
-    cpSync(join(EXAMPLE, 'package-lock.json'), join(dataDir, 'package-lock.json'));
-    await new Promise<void>((resolve, reject) => {
-      execFile('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dataDir, timeout: 170_000 }, (error, _stdout, stderr) =>
-        error ? reject(new Error(`npm ci failed: ${error.message}\n${stderr}`)) : resolve(),
-      );
-    });
-  }
   const starting = Date.now();
   platform = await Platform.start({ models: [models], dataDir, env: { REPLICANT_GRACE_MS: '3000' } });
   console.log(`platform started and model registered in ${Date.now() - starting} ms`);

@@ -5,7 +5,7 @@
  * machine's DejaVu fonts.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -32,7 +32,6 @@ interface Reading {
   words: Word[];
 }
 
-let ocrDeps: string;
 let sharpDeps: string;
 let dataDir: string;
 let sharp: Sharp;
@@ -52,19 +51,15 @@ beforeAll(async () => {
   // Dependencies are installed from the examples' locks into folders of this test: the checkout's
   // node_modules folders are left alone, and example-upscale.test.ts may install at the same time.
   // sharp, to draw the images, is the one examples/upscale locks (the repository root has none).
-  [ocrDeps, sharpDeps] = await Promise.all([installLocked(EXAMPLE), installLocked(join(ROOT, 'examples/upscale'))]);
+  sharpDeps = await installLocked(join(ROOT, 'examples/upscale'));
   sharp = createRequire(join(sharpDeps, 'package.json'))('sharp') as Sharp;
   // The platform serves a copy of the example (without node_modules) from a models folder inside its data dir.
   dataDir = mkdtempSync(join(tmpdir(), 'replicant-e2e-'));
   const models = join(dataDir, 'models');
   cpSync(EXAMPLE, join(models, 'ocr'), { recursive: true, filter: (path) => !/[\\/](node_modules|\.replicant)$/.test(path) });
-  // TODO remove once setup installs deps: until then neither the copy (whose schema the platform
-  // reads) nor the unpacked version under <data>/cache/versions/ (which instances run) has a
-  // node_modules; Node finds the packages in <data>/node_modules, above both.
-  symlinkSync(join(ocrDeps, 'node_modules'), join(dataDir, 'node_modules'), 'dir');
-  // tesseract.js's worker thread keeps a stopped model server's process alive until it is killed
-  // after the grace period: keep that short, so stopping the platform is quick.
-  platform = await Platform.start({ dataDir, models: [models], env: { REPLICANT_GRACE_MS: '2000' } });
+  // The platform installs the example's own dependencies into the unpacked version (when it reads
+  // the schema), as for any model.
+  platform = await Platform.start({ dataDir, models: [models] });
   replicate = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.apiUrl });
   const latest = (await replicate.models.get('local', 'ocr')).latest_version?.id;
   if (!latest) throw new Error(`local/ocr has no version: ${platform.output.stderr}`);
@@ -73,7 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await platform?.stop();
-  for (const dir of [dataDir, ocrDeps, sharpDeps]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [dataDir, sharpDeps]) if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
 /** Black words on white, one `<text>` per line, as a PNG. */

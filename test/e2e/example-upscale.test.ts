@@ -5,7 +5,7 @@
  * with the sharp the example locks.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,11 +53,9 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'replicant-e2e-'));
   const models = join(dataDir, 'models');
   cpSync(EXAMPLE, join(models, 'upscale'), { recursive: true, filter: (path) => !/[\\/](node_modules|\.replicant)$/.test(path) });
-  // TODO remove once setup installs deps: until then neither the copy (whose schema the platform
-  // reads) nor the unpacked version under <data>/cache/versions/ (which instances run) has a
-  // node_modules; Node finds the packages in <data>/node_modules, above both.
-  symlinkSync(join(deps, 'node_modules'), join(dataDir, 'node_modules'), 'dir');
-  platform = await Platform.start({ dataDir, models: [models], env: { REPLICANT_GRACE_MS: '2000' } });
+  // The platform installs the example's own dependencies into the unpacked version (when it reads
+  // the schema), as for any model.
+  platform = await Platform.start({ dataDir, models: [models] });
   replicate = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.apiUrl });
   const latest = (await replicate.models.get('local', 'upscale')).latest_version?.id;
   if (!latest) throw new Error(`local/upscale has no version: ${platform.output.stderr}`);
