@@ -33,7 +33,12 @@ export interface RunningNode {
  * Starts a node: opens the store, makes the account, registers model folders, starts the
  * director and the webhook dispatcher, and listens.
  */
-export async function startNode(config: ServerConfig, logger: Logger, clock: Clock = systemClock): Promise<RunningNode> {
+export async function startNode(
+  config: ServerConfig,
+  logger: Logger,
+  clock: Clock = systemClock,
+  onRegistering: (folder: string) => void = () => {},
+): Promise<RunningNode> {
   const store = await openSqlite(join(config.dataDir, 'replicant.db'));
   const blobs = new DiskBlobStore(join(config.dataDir, 'files'));
   const bus = new EventBus();
@@ -63,6 +68,7 @@ export async function startNode(config: ServerConfig, logger: Logger, clock: Clo
       );
       if (!hasCogYaml) continue;
       try {
+        onRegistering(folder);
         const { model, version } = await models.registerFolder(account, folder);
         registered.push({ model: `${model.owner}/${model.name}`, version: version.id });
       } catch (error) {
