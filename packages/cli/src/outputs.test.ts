@@ -50,6 +50,30 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+describe('object outputs with files', () => {
+  it('writes each file field, named after it, and shows the object with the file names', async () => {
+    const schema = schemaWith({
+      type: 'object',
+      properties: { label: { type: 'string' }, image: FILE, frames: { type: 'array', items: FILE }, none: FILE },
+    });
+    const output = {
+      label: 'cat',
+      image: dataUri('image/png', 'PNG'),
+      frames: [dataUri('text/plain', 'a'), dataUri('text/plain', 'b')],
+      none: null,
+    };
+    const written = await presentOutput(schema, output, undefined);
+    expect(written).toEqual(['image.png', 'frames.0.txt', 'frames.1.txt']);
+    expect(JSON.parse(stdout.join(''))).toEqual({ label: 'cat', image: 'image.png', frames: ['frames.0.txt', 'frames.1.txt'], none: null });
+    expect(await readFile(join(dir, 'frames.1.txt'), 'utf8')).toBe('b');
+  });
+
+  it('names them after the -o path when there is one', async () => {
+    const schema = schemaWith({ type: 'object', properties: { image: FILE } });
+    expect(await presentOutput(schema, { image: dataUri('image/png', 'PNG') }, 'result.json')).toEqual(['result.image.png']);
+  });
+});
+
 describe('file outputs', () => {
   it('writes a data URI to the -o path', async () => {
     const written = await presentOutput(schemaWith(FILE), dataUri('text/plain', 'hello file'), 'result.txt');

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { extensionOf, type OpenApiDocument, type SchemaObject } from '@replicant/protocol';
 import { CliError } from './errors.js';
+import { fileFields } from './remote-outputs.js';
 
 /** Bytes and a file extension for a file output (a data URI or a URL). */
 async function fetchFile(value: string): Promise<{ bytes: Buffer; ext: string }> {
@@ -46,6 +47,25 @@ export async function presentOutput(schema: OpenApiDocument, output: unknown, ou
     await save(output, undefined);
   } else if (spec.type === 'array' && isFile(spec.items) && Array.isArray(output)) {
     for (const [i, value] of output.entries()) await save(value, i);
+  } else if (fileFields(spec, schema).length > 0 && typeof output === 'object' && !Array.isArray(output)) {
+    // Files inside an object (a BaseModel output) are written too, named after their field, and
+    // the object is shown with the file names instead of pages of base64.
+    const shown: Record<string, unknown> = { ...(output as Record<string, unknown>) };
+    for (const field of fileFields(spec, schema)) {
+      const value = shown[field];
+      const base = outPath === undefined ? field : `${outPath.slice(0, outPath.length - extname(outPath).length)}.${field}`;
+      const one = async (item: unknown, index: number | undefined) => {
+        if (typeof item !== 'string') return item;
+        const { bytes, ext } = await fetchFile(item);
+        const name = index === undefined ? `${base}${ext}` : `${base}.${index}${ext}`;
+        await writeFile(name, bytes);
+        written.push(name);
+        return name;
+      };
+      if (Array.isArray(value)) shown[field] = await Promise.all(value.map((item, i) => one(item, i)));
+      else if (value !== null && value !== undefined) shown[field] = await one(value, undefined);
+    }
+    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   } else if (spec['x-cog-array-display'] === 'concatenate' && Array.isArray(output)) {
     process.stdout.write(`${output.join('')}\n`);
   } else if (typeof output === 'string') {

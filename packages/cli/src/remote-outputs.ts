@@ -19,6 +19,19 @@ export function isFileOutput(spec: SchemaObject | undefined): boolean {
   return isFile(spec) || (spec?.type === 'array' && isFile(spec.items));
 }
 
+/**
+ * The fields of an object output (a `BaseModel`) that hold files, one or a list each, with the
+ * object's schema resolved when it is a component of its own (`$ref`).
+ */
+export function fileFields(spec: SchemaObject | undefined, schema: OpenApiDocument | undefined): string[] {
+  const ref = spec?.$ref ?? spec?.allOf?.find((s) => s.$ref)?.$ref;
+  const object = ref ? schema?.components?.schemas?.[ref.replace('#/components/schemas/', '')] : spec;
+  if (object?.type !== 'object' || !object.properties) return [];
+  return Object.entries(object.properties)
+    .filter(([, field]) => isFileOutput(field))
+    .map(([name]) => name);
+}
+
 /** True for an iterator of strings: the output of a model that streams text (an LLM's tokens). */
 export function isTextStream(spec: SchemaObject | undefined): boolean {
   return spec?.type === 'array' && spec['x-cog-array-type'] === 'iterator' && spec.items?.type === 'string' && !isFile(spec.items);
@@ -29,8 +42,8 @@ export function isTextStream(spec: SchemaObject | undefined): boolean {
  * `/v1/outputs/{id}/{key}/{name}`), reduced to a safe name — a URL must never choose where a
  * file lands outside `-o DIR` — or `output<ext>` for data URIs and nameless URLs.
  */
-export function outputFileName(url: string): string {
-  if (url.startsWith('data:')) return `output${extensionOf(parseDataUri(url).type.split(';')[0] ?? '')}`;
+export function outputFileName(url: string, nameless = 'output'): string {
+  if (url.startsWith('data:')) return `${nameless}${extensionOf(parseDataUri(url).type.split(';')[0] ?? '')}`;
   let name = '';
   try {
     name = decodeURIComponent(basename(new URL(url).pathname));
@@ -38,7 +51,7 @@ export function outputFileName(url: string): string {
     // an undecodable name falls back to the default below
   }
   name = name.replace(/[/\\\0]/g, '_');
-  return name === '' || name === '.' || name === '..' ? 'output' : name;
+  return name === '' || name === '.' || name === '..' ? nameless : name;
 }
 
 /** `name` made unique among `taken` (`a.txt`, `a-1.txt`, `a-2.txt`...), then taken. */
@@ -56,12 +69,18 @@ function unique(name: string, taken: Set<string>): string {
  * streamed to disk, not held in memory; URLs are fetched through the client, so the token goes
  * only to the API's own origin.
  */
-export async function saveFiles(replicate: Replicate, urls: string[], dir: string, signal?: AbortSignal): Promise<string[]> {
+export async function saveFiles(
+  replicate: Replicate,
+  urls: string[],
+  dir: string,
+  signal?: AbortSignal,
+  taken = new Set<string>(),
+  nameless = 'output',
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const taken = new Set<string>();
   const paths: string[] = [];
   for (const url of urls) {
-    const path = join(dir, unique(outputFileName(url), taken));
+    const path = join(dir, unique(outputFileName(url, nameless), taken));
     if (url.startsWith('data:')) {
       await writeFile(path, parseDataUri(url).bytes);
     } else {
@@ -110,6 +129,24 @@ export async function presentOutput(
     return paths;
   }
   if (options.streamed) return [];
+  const fields = fileFields(spec, schema);
+  if (fields.length > 0 && typeof output === 'object' && !Array.isArray(output)) {
+    // Files inside an object (a BaseModel output) are saved too, and the object is shown with
+    // their paths instead of URLs or pages of base64.
+    const shown: Record<string, unknown> = { ...(output as Record<string, unknown>) };
+    const taken = new Set<string>();
+    const paths: string[] = [];
+    for (const field of fields) {
+      const value = shown[field];
+      if (value === null || value === undefined) continue;
+      const saved = await saveFiles(replicate, fileUrls(value), options.dir, options.signal, taken, field);
+      shown[field] = Array.isArray(value) ? saved : saved[0];
+      paths.push(...saved);
+    }
+    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    for (const path of paths) process.stderr.write(`Written output to ${path}\n`);
+    return paths;
+  }
   if (Array.isArray(output) && (spec?.['x-cog-array-display'] === 'concatenate' || isTextStream(spec))) {
     process.stdout.write(`${output.join('')}\n`);
   } else if (typeof output === 'string') {

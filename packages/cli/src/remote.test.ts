@@ -2,7 +2,7 @@ import type { OpenApiDocument } from '@replicant/protocol';
 import { describe, expect, it } from 'vitest';
 import { isModelRef } from './commands/predict.js';
 import { exampleInputs, parseModelRef } from './remote-model.js';
-import { isFileOutput, isTextStream, outputFileName } from './remote-outputs.js';
+import { fileFields, isFileOutput, isTextStream, outputFileName } from './remote-outputs.js';
 
 const schema = (input: object, output: object = { type: 'string' }): OpenApiDocument =>
   ({
@@ -56,6 +56,21 @@ describe('outputs', () => {
     expect(isTextStream({ type: 'array', items: { type: 'string' }, 'x-cog-array-type': 'iterator' })).toBe(true);
     expect(isTextStream({ type: 'array', items: { type: 'string' } })).toBe(false);
     expect(isTextStream({ type: 'array', items: { type: 'string', format: 'uri' }, 'x-cog-array-type': 'iterator' })).toBe(false);
+  });
+
+  it('finds the file fields of an object output, inlined or a component of its own', () => {
+    const fields = {
+      type: 'object' as const,
+      properties: {
+        text: { type: 'string' as const },
+        image: { type: 'string' as const, format: 'uri' },
+        frames: { type: 'array' as const, items: { type: 'string' as const, format: 'uri' } },
+      },
+    };
+    expect(fileFields(fields, undefined)).toEqual(['image', 'frames']);
+    const doc = { openapi: '3.0.2', info: { title: 'Cog', version: '0.1.0' }, paths: {}, components: { schemas: { Result: fields } } };
+    expect(fileFields({ $ref: '#/components/schemas/Result' }, doc)).toEqual(['image', 'frames']);
+    expect(fileFields({ type: 'string' }, doc)).toEqual([]);
   });
 });
 

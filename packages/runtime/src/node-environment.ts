@@ -146,7 +146,9 @@ async function install(
     '--no-update-notifier',
     '--foreground-scripts',
     '--color=false',
-    '--loglevel=http',
+    // npm's notices: what it added, warnings, errors and the model's own install scripts; its
+    // per-request lines (--loglevel=http) would bury them under hundreds of fetches.
+    '--loglevel=notice',
   ];
   log(`Installing npm dependencies of ${dir} (npm ${command})...\n`);
   // Should npm fail or be stopped half-way, the next setup finds no marker but this note, and installs again.
