@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { ModelConfigError } from './config.js';
+import { type Exit, exitOf, runLines } from './run-lines.js';
 
 /** What {@link ensureNodeModules} needs. */
 export interface NodeModulesOptions {
@@ -42,8 +41,6 @@ const INCOMPLETE = join('.replicant', 'npm-install-incomplete');
 const LAYOUT = 1;
 /** Lock files npm ci installs from, in npm's order of preference. */
 const LOCK_FILES = ['npm-shrinkwrap.json', 'package-lock.json'];
-/** How long npm gets to stop after SIGTERM before SIGKILL. */
-const KILL_GRACE_MS = 5_000;
 /** How often the holder of the lock says it is still alive, and waiters look again. */
 const HEARTBEAT_MS = 5_000;
 const POLL_MS = 200;
@@ -158,10 +155,14 @@ async function install(
   await rm(marker, { force: true });
   const npm = await findNpm(env);
   const errors: string[] = [];
-  const exit = await run(npm.command, [...npm.args, ...args], {
+  const exit = await runLines(npm.command, [...npm.args, ...args], {
     cwd: dir,
     env: { ...env, PATH: withNodeFirst(env.PATH) },
     signal,
+    cannotStart: (error) =>
+      new NodeModulesError(
+        `could not run npm (${npm.command}) to install the dependencies of ${dir}: ${error.message}; npm comes with Node.js`,
+      ),
     onLine: (line) => {
       const error = /^npm (?:error|ERR!)(?: (.*))?$/.exec(line);
       if (error) errors.push((error[1] ?? '').trim());
@@ -431,72 +432,5 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
       resolvePause();
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-function exitOf(exit: Exit): string {
-  return exit.code === null ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
-}
-
-/**
- * Runs a command, passing each line of its stdout and stderr to `onLine` as it comes. On abort,
- * its whole process group (npm and the scripts it started) is stopped, and the abort's reason thrown.
- */
-function run(
-  command: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; signal: AbortSignal | undefined; onLine: (line: string) => void },
-): Promise<Exit> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  return new Promise((resolveRun, rejectRun) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const streams = [child.stdout, child.stderr].map((stream) => {
-      const decoder = new StringDecoder('utf8');
-      let rest = '';
-      stream.on('data', (chunk: Buffer) => {
-        const lines = (rest + decoder.write(chunk)).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) options.onLine(line.replace(/\r$/, ''));
-      });
-      return () => {
-        rest += decoder.end();
-        if (rest !== '') options.onLine(rest.replace(/\r$/, ''));
-        rest = '';
-      };
-    });
-    let killer: NodeJS.Timeout | undefined;
-    const kill = (how: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, how);
-      } catch {
-        // Gone already.
-      }
-    };
-    const onAbort = () => {
-      kill('SIGTERM');
-      killer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (error) => {
-      signal?.removeEventListener('abort', onAbort);
-      rejectRun(
-        new NodeModulesError(
-          `could not run npm (${command}) to install the dependencies of ${options.cwd}: ${error.message}; npm comes with Node.js`,
-        ),
-      );
-    });
-    child.once('close', (code, how) => {
-      clearTimeout(killer);
-      signal?.removeEventListener('abort', onAbort);
-      for (const end of streams) end();
-      if (signal?.aborted) rejectRun(signal.reason);
-      else resolveRun({ code, signal: how });
-    });
   });
 }

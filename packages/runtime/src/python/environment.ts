@@ -1,9 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { type CogConfig, ModelConfigError } from '../config.js';
+import { exitOf, runLines } from '../run-lines.js';
 import { findPython, type PythonInterpreter } from './interpreter.js';
 
 /** What {@link ensurePythonEnvironment} needs. */
@@ -41,8 +41,6 @@ const MARKER = '.replicant-environment.json';
 const LAYOUT = 1;
 /** pip's `--python` option appeared in pip 22.3. */
 const PIP_WITH_PYTHON_OPTION: [number, number] = [22, 3];
-/** How long pip gets to stop after SIGTERM before SIGKILL. */
-const KILL_GRACE_MS = 5_000;
 
 interface Requirements {
   /** The file, real and absolute. */
@@ -196,7 +194,8 @@ async function buildEnvironment(options: BuildOptions): Promise<void> {
     const pip = await pipVersion(base.path, env);
     const modern = pip !== undefined && atLeast(pip, PIP_WITH_PYTHON_OPTION);
     const venvArgs = ['-m', 'venv', ...(modern ? ['--without-pip'] : []), work];
-    const venvRun = await run(base.path, venvArgs, { cwd: dir, env, signal, onLine: (line) => say(`${line}\n`) });
+    const cannotStart = (error: Error) => new PythonEnvironmentError(`could not run ${base.path}: ${error.message}`);
+    const venvRun = await runLines(base.path, venvArgs, { cwd: dir, env, signal, onLine: (line) => say(`${line}\n`), cannotStart });
     if (venvRun.code !== 0) {
       throw new PythonEnvironmentError(`python -m venv failed (${exitOf(venvRun)}); see the setup logs above`);
     }
@@ -207,10 +206,11 @@ async function buildEnvironment(options: BuildOptions): Promise<void> {
       ? [base.path, ['-m', 'pip', '--python', venvPython, ...install, ...targets]]
       : [venvPython, ['-m', 'pip', ...install, ...targets]];
     let missing: string | undefined;
-    const pipRun = await run(command, args, {
+    const pipRun = await runLines(command, args, {
       cwd: dir,
       env,
       signal,
+      cannotStart,
       onLine: (line) => {
         missing ??= notFound(line);
         say(`${line}\n`);
@@ -320,67 +320,4 @@ function pipVersion(python: string, env: NodeJS.ProcessEnv): Promise<[number, nu
 
 function atLeast(version: [number, number], wanted: [number, number]): boolean {
   return version[0] > wanted[0] || (version[0] === wanted[0] && version[1] >= wanted[1]);
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-function exitOf(exit: Exit): string {
-  return exit.code === null ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
-}
-
-/**
- * Runs a command, passing each line of its stdout and stderr to `onLine` as it comes. On abort,
- * its whole process group (pip and any build it started) is stopped, and the abort's reason thrown.
- */
-function run(
-  command: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; signal: AbortSignal; onLine: (line: string) => void },
-): Promise<Exit> {
-  const { signal } = options;
-  signal.throwIfAborted();
-  return new Promise((resolveRun, rejectRun) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const streams = [child.stdout, child.stderr].map((stream) => {
-      const decoder = new StringDecoder('utf8');
-      let rest = '';
-      stream.on('data', (chunk: Buffer) => {
-        const lines = (rest + decoder.write(chunk)).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) options.onLine(line.replace(/\r$/, ''));
-      });
-      return () => {
-        rest += decoder.end();
-        if (rest !== '') options.onLine(rest.replace(/\r$/, ''));
-        rest = '';
-      };
-    });
-    let killer: NodeJS.Timeout | undefined;
-    const kill = (how: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, how);
-      } catch {
-        // Gone already.
-      }
-    };
-    const onAbort = () => {
-      kill('SIGTERM');
-      killer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (error) => {
-      signal.removeEventListener('abort', onAbort);
-      rejectRun(new PythonEnvironmentError(`could not run ${command}: ${error.message}`));
-    });
-    child.once('close', (code, how) => {
-      clearTimeout(killer);
-      signal.removeEventListener('abort', onAbort);
-      for (const end of streams) end();
-      if (signal.aborted) rejectRun(signal.reason);
-      else resolveRun({ code, signal: how });
-    });
-  });
 }
