@@ -4,15 +4,14 @@
  * the official `replicate` npm client, unmodified. The images are rendered here: words in an SVG `<text>`, drawn by sharp with the
  * machine's DejaVu fonts.
  */
-import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import Replicate, { type Prediction } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installLocked } from './helpers/examples.js';
 import { Platform } from './helpers/platform.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,19 +38,11 @@ let platform: Platform;
 let replicate: Replicate;
 let version: string;
 
-/** Installs what a package-lock.json locks (`npm ci`) into a new temporary folder; returns the folder. */
-async function installLocked(example: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'replicant-e2e-deps-'));
-  for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(example, file), join(dir, file));
-  await promisify(execFile)('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, timeout: 240_000 });
-  return dir;
-}
-
 beforeAll(async () => {
   // Dependencies are installed from the examples' locks into folders of this test: the checkout's
   // node_modules folders are left alone, and example-upscale.test.ts may install at the same time.
   // sharp, to draw the images, is the one examples/upscale locks (the repository root has none).
-  sharpDeps = await installLocked(join(ROOT, 'examples/upscale'));
+  sharpDeps = await installLocked('upscale');
   sharp = createRequire(join(sharpDeps, 'package.json'))('sharp') as Sharp;
   // The platform serves a copy of the example (without node_modules) from a models folder inside its data dir.
   dataDir = mkdtempSync(join(tmpdir(), 'replicant-e2e-'));

@@ -4,15 +4,14 @@
  * `replicate` npm client, unmodified. The input images are made here, and the results decoded,
  * with the sharp the example locks.
  */
-import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import Replicate, { type FileOutput, type Prediction } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installLocked } from './helpers/examples.js';
 import { Platform } from './helpers/platform.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,19 +34,11 @@ let platform: Platform;
 let replicate: Replicate;
 let version: string;
 
-/** Installs what a package-lock.json locks (`npm ci`) into a new temporary folder; returns the folder. */
-async function installLocked(example: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'replicant-e2e-deps-'));
-  for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(example, file), join(dir, file));
-  await promisify(execFile)('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, timeout: 240_000 });
-  return dir;
-}
-
 beforeAll(async () => {
   // The example's dependencies, installed from its lock into a folder of this test: the checkout's
   // examples/upscale/node_modules is left alone, and other test files may install at the same time.
   // The test draws its inputs and decodes the results with that sharp.
-  deps = await installLocked(EXAMPLE);
+  deps = await installLocked('upscale');
   sharp = createRequire(join(deps, 'package.json'))('sharp') as Sharp;
   // The platform serves a copy of the example (without node_modules) from a models folder inside its data dir.
   dataDir = mkdtempSync(join(tmpdir(), 'replicant-e2e-'));

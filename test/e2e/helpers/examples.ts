@@ -1,7 +1,9 @@
-import { cpSync, mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples', import.meta.url));
 
@@ -14,5 +16,17 @@ export function exampleModels(...names: string[]): string {
   for (const name of names) {
     cpSync(join(EXAMPLES, name), join(dir, name), { recursive: true, filter: (source) => !source.includes('node_modules') });
   }
+  return dir;
+}
+
+/**
+ * Installs what an example's package-lock.json locks (`npm ci`) into a new temporary folder and
+ * answers the folder: tests use an example's packages (sharp, to draw inputs) without touching
+ * the checkout's node_modules, and several test files may install at once.
+ */
+export async function installLocked(example: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'replicant-e2e-deps-'));
+  for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(EXAMPLES, example, file), join(dir, file));
+  await promisify(execFile)('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, timeout: 240_000 });
   return dir;
 }
