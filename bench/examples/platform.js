@@ -2,79 +2,34 @@
 // registered as local/<name> at start), on a data dir the caller keeps, so that a second platform
 // can start on the same data dir once the first has stopped (dependencies installed, version
 // known). Plus the few API calls the bench makes, over one keep-alive node:http agent.
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
+import { startPlatform as start, stopPlatform as stop, TOKEN } from '../platform/platform.js';
 
-export const TOKEN = 'r8_bench_token_0123456789';
-const START_TIMEOUT_MS = 10 * 60_000;
-const STOP_TIMEOUT_MS = 30_000;
+export { TOKEN };
+
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
-const running = new Set();
-
-// A bench that exits mid-run must not leave a platform behind. SIGTERM: it stops its instances.
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGTERM');
-});
 
 /**
- * Spawns `replicant serve --port 0 --data DATA --models MODELS` and resolves once it prints its
- * URL (its model folders are registered by then: for a TypeScript model with npm dependencies
- * that includes installing them, when the schema is read). `spawnedAt` is Date.now() just before
- * the spawn, `listeningMs` the time from the spawn to the announcement.
+ * `replicant serve --port 0 --data DATA --models MODELS` (bench/platform's), resolved once it
+ * prints its URL: its model folders are registered by then, which for a TypeScript model with
+ * npm dependencies includes installing them, when the schema is read. Plus a keep-alive agent for
+ * the API calls below.
  */
 export async function startPlatform({ root, dataDir, modelsDir, env = {} }) {
-  const args = [join(root, 'packages/cli/bin/replicant.js'), 'serve', '--port', '0', '--data', dataDir];
-  if (modelsDir) args.push('--models', modelsDir);
-  const spawnedAt = Date.now();
-  const t0 = performance.now();
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: {
-      ...process.env,
-      REPLICANT_ADMIN_TOKEN: TOKEN,
-      REPLICANT_LOG_LEVEL: 'warn',
-      REPLICANT_MAX_INSTANCES_PER_VERSION: '1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const platform = await start({
+    root,
+    dataDir,
+    modelsDir,
+    env: { REPLICANT_MAX_INSTANCES_PER_VERSION: '1', ...env },
+    startTimeoutMs: 10 * 60_000,
   });
-  running.add(child);
-  const stderr = [];
-  child.stderr.setEncoding('utf8').on('data', (text) => {
-    stderr.push(text);
-    if (stderr.length > 50) stderr.shift();
-  });
-  const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve(signal ?? code)));
-  exited.then(() => running.delete(child));
-  let timer;
-  const url = await new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout.setEncoding('utf8').on('data', (text) => {
-      buffer += text;
-      const line = buffer.split('\n').find((l) => l.startsWith('{"replicant":"listening"'));
-      if (line) resolve(JSON.parse(line).url);
-    });
-    exited.then((code) => reject(new Error(`replicant serve exited (${code}) before listening:\n${stderr.join('')}`)));
-    timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`replicant serve did not announce its URL in time:\n${stderr.join('')}`));
-    }, START_TIMEOUT_MS);
-  }).finally(() => clearTimeout(timer));
-  const listeningMs = performance.now() - t0;
-  child.stdout.resume();
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  return { url, port: Number(new URL(url).port), child, exited, stderr, agent, spawnedAt, listeningMs };
+  return { ...platform, agent: new Agent({ keepAlive: true, maxSockets: 1 }) };
 }
 
 /** Graceful stop (SIGTERM, SIGKILL after a while). Resolves to the exit code. The data dir stays. */
-export async function stopPlatform(platform) {
+export function stopPlatform(platform) {
   platform.agent.destroy();
-  if (platform.child.exitCode === null && platform.child.signalCode === null) platform.child.kill('SIGTERM');
-  const timer = setTimeout(() => platform.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  const code = await platform.exited;
-  clearTimeout(timer);
-  return code;
+  return stop(platform);
 }
 
 /** One API call with the token; resolves `{ status, json }` (json undefined when the body is not JSON). */

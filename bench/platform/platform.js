@@ -17,11 +17,14 @@ process.once('exit', () => {
 });
 
 /**
- * Starts `node [nodeFlags] replicant.js serve --port 0 --data <tmp> --models <modelsDir>` and
- * resolves once it announces its URL (model folders are registered by then).
+ * Starts `node [nodeFlags] replicant.js serve --port 0 --data <dataDir> --models <modelsDir>` and
+ * resolves once it announces its URL (model folders are registered by then). Without `dataDir`
+ * the data dir is a fresh temporary one, removed by {@link stopPlatform}; a given one is kept.
+ * `listeningMs` is the time from the spawn to the announcement, `spawnedAt` the Date.now() of the spawn.
  */
-export async function startPlatform({ root, modelsDir, env = {}, nodeFlags = [] }) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'replicant-bench-'));
+export async function startPlatform({ root, modelsDir, dataDir, env = {}, nodeFlags = [], startTimeoutMs = START_TIMEOUT_MS }) {
+  const ownData = dataDir === undefined;
+  const data = dataDir ?? mkdtempSync(join(tmpdir(), 'replicant-bench-'));
   const args = [
     ...nodeFlags,
     join(root, 'packages/cli/bin/replicant.js'),
@@ -29,10 +32,11 @@ export async function startPlatform({ root, modelsDir, env = {}, nodeFlags = [] 
     '--port',
     '0',
     '--data',
-    dataDir,
-    '--models',
-    modelsDir,
+    data,
+    ...(modelsDir ? ['--models', modelsDir] : []),
   ];
+  const spawnedAt = Date.now();
+  const t0 = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, REPLICANT_ADMIN_TOKEN: TOKEN, REPLICANT_LOG_LEVEL: 'warn', ...env },
@@ -58,18 +62,19 @@ export async function startPlatform({ root, modelsDir, env = {}, nodeFlags = [] 
     timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`replicant serve did not announce its URL in time:\n${stderr.join('')}`));
-    }, START_TIMEOUT_MS);
+    }, startTimeoutMs);
   }).finally(() => clearTimeout(timer));
+  const listeningMs = performance.now() - t0;
   child.stdout.resume();
-  return { name: 'platform', url, port: Number(new URL(url).port), child, exited, dataDir, stderr };
+  return { name: 'platform', url, port: Number(new URL(url).port), child, exited, dataDir: data, ownData, stderr, spawnedAt, listeningMs };
 }
 
-/** Graceful stop (SIGTERM; SIGKILL after a while), then removes the data dir. Resolves to the exit code. */
+/** Graceful stop (SIGTERM; SIGKILL after a while), then removes a temporary data dir. Resolves to the exit code. */
 export async function stopPlatform(platform) {
   if (platform.child.exitCode === null && platform.child.signalCode === null) platform.child.kill('SIGTERM');
   const timer = setTimeout(() => platform.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   const code = await platform.exited;
   clearTimeout(timer);
-  rmSync(platform.dataDir, { recursive: true, force: true });
+  if (platform.ownData) rmSync(platform.dataDir, { recursive: true, force: true });
   return code;
 }
