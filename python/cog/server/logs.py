@@ -23,10 +23,14 @@ is sent before the prediction's `done`/`failed`/`canceled`.
 from __future__ import annotations
 
 import codecs
+import fcntl
 import io
 import itertools
 import os
+import select
+import struct
 import sys
+import termios
 import threading
 import time
 from contextvars import ContextVar
@@ -143,7 +147,10 @@ class LogRouter:
     def drain(self, timeout: float = 1.0) -> None:
         """Wait until everything written to fds 1 and 2 so far has been forwarded."""
         with gate.shielded():
-            events = [reader.mark() for reader in self._readers]
+            # Most predictions write nothing at the fd level: then there is nothing to wait for,
+            # and the marker round trip (two thread hand-offs) is skipped.
+            busy = [reader for reader in self._readers if not reader.idle()]
+            events = [reader.mark() for reader in busy]
             deadline = time.monotonic() + timeout
             for event in events:
                 if event is not None:
@@ -179,6 +186,21 @@ class _FdReader(threading.Thread):
         self._waiting: dict[bytes, threading.Event] = {}
         self._tokens = itertools.count()
         self._waiting_lock = threading.Lock()
+        # Held while bytes taken from the pipe are being forwarded: with it held and the pipe
+        # empty, nothing written so far is still on its way.
+        self._busy = threading.Lock()
+        self._pending = b""
+
+    def idle(self) -> bool:
+        """True when everything written to the pipe so far has been forwarded."""
+        with self._busy:
+            if self._pending:
+                return False
+            try:
+                waiting = struct.unpack("i", fcntl.ioctl(self._read_fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+            except OSError:
+                return False
+            return waiting == 0
 
     def mark(self) -> threading.Event | None:
         token = f"{os.getpid()}.{next(self._tokens)}".encode()
@@ -194,17 +216,25 @@ class _FdReader(threading.Thread):
         return event
 
     def run(self) -> None:
-        pending = b""
         while True:
+            # Wait for bytes without taking them, so that they are counted as waiting in the
+            # pipe (see idle) until they are read and forwarded under the lock.
             try:
-                data = os.read(self._read_fd, 65536)
+                select.select([self._read_fd], [], [])
             except InterruptedError:
                 continue
-            except OSError:
+            except (OSError, ValueError):
                 return
-            if not data:
-                return
-            pending = self._consume(pending + data)
+            with self._busy:
+                try:
+                    data = os.read(self._read_fd, 65536)
+                except InterruptedError:
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    return
+                self._pending = self._consume(self._pending + data)
 
     def _consume(self, pending: bytes) -> bytes:
         """Forward `pending` up to any marker; return what must wait for more bytes."""
