@@ -191,6 +191,21 @@ describe('replicant init', () => {
     expect({ code, stdout }).toEqual({ code: 0, stdout: 'hello you!\n' });
   });
 
+  it('with --python writes a Cog predict.py model that runs, with the same schema as the TypeScript one', async () => {
+    const python = join(await workDir('init-python'), 'my-py-model');
+    const { code, stderr } = await replicant(['init', '--python', python]);
+    expect(code).toBe(0);
+    expect(stderr).toContain('Wrote cog.yaml\nWrote predict.py\nWrote requirements.txt\n');
+    expect(await readFile(join(python, 'cog.yaml'), 'utf8')).toMatch(/^predict: "predict\.py:Predictor"$/m);
+    expect(await readFile(join(python, 'predict.py'), 'utf8')).toContain('from cog import BasePredictor, Input');
+    const run = await replicant(['predict', python, '-i', 'text=you', '-i', 'excited=true']);
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 0, stdout: 'hello you!\n' });
+    expect(run.stderr).toContain('greeting you\n');
+    const [py, ts] = await Promise.all([replicant(['predictor', 'schema', python]), replicant(['predictor', 'schema', model])]);
+    expect(JSON.parse(py.stdout).components.schemas.Input).toEqual(JSON.parse(ts.stdout).components.schemas.Input);
+    expect(JSON.parse(py.stdout).components.schemas.Output).toEqual(JSON.parse(ts.stdout).components.schemas.Output);
+  });
+
   it('scaffolds into the current folder without an argument', async () => {
     const dir = await workDir('init-here');
     const { code } = await replicant(['init'], { cwd: dir });
