@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,22 +15,11 @@ PYTHON = os.path.dirname(HERE)
 FIXTURES = os.path.join(HERE, "schema_fixtures")
 
 
-def _load_schema_module():
-    if PYTHON not in sys.path:
-        sys.path.insert(0, PYTHON)
-    try:
-        from cog import schema
+if PYTHON not in sys.path:
+    sys.path.insert(0, PYTHON)
 
-        return schema
-    except Exception:  # the cog package is being written next door: load the file on its own
-        spec = importlib.util.spec_from_file_location("cog_schema_standalone", os.path.join(PYTHON, "cog", "schema.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        return module
+from cog import schema  # noqa: E402 - after the path is set
 
-
-schema = _load_schema_module()
 openapi_schema = schema.openapi_schema
 SchemaError = schema.SchemaError
 
