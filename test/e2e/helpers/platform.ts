@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,8 @@ export class Platform {
     readonly child: ChildProcess,
     readonly exited: Promise<number | null>,
     readonly output: { stdout: string; stderr: string },
+    /** The data dir was made by {@link Platform.start}, so {@link Platform.stop} removes it. */
+    private readonly ownsData: boolean,
   ) {}
 
   /** Starts the platform and resolves once it listens (its model folders are registered by then). */
@@ -55,7 +57,7 @@ export class Platform {
       });
       void exited.then((code) => reject(new Error(`replicant serve exited with ${code}: ${output.stderr}`)));
     });
-    return new Platform(url, dataDir, child, exited, output);
+    return new Platform(url, dataDir, child, exited, output, options.dataDir === undefined);
   }
 
   /** The base URL the official JS client wants (`…/v1`). */
@@ -85,16 +87,20 @@ export class Platform {
     return { status: response.status, body: parsed, headers: response.headers };
   }
 
-  /** Graceful stop (SIGTERM), waiting for exit. */
+  /**
+   * Graceful stop (SIGTERM), waiting for exit; then removes the data dir if {@link Platform.start}
+   * made it (a test that restarts on the same data dir passes its own, which stays).
+   */
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
     const code = await this.exited;
     clearTimeout(timer);
+    if (this.ownsData) rmSync(this.dataDir, { recursive: true, force: true });
     return code;
   }
 
-  /** Kills it on the spot (SIGKILL), as a crash would. */
+  /** Kills it on the spot (SIGKILL), as a crash would; the data dir stays, for a restart on it. */
   async kill(): Promise<void> {
     this.child.kill('SIGKILL');
     await this.exited;
