@@ -34,6 +34,7 @@ export async function presentOutput(schema: OpenApiDocument, output: unknown, ou
   const spec: SchemaObject = schema.components.schemas.Output ?? {};
   const isFile = (s: SchemaObject | undefined) => s?.type === 'string' && s.format === 'uri';
   const written: string[] = [];
+  const filesInObject = fileFields(spec, schema);
   const save = async (value: unknown, index: number | undefined) => {
     if (typeof value !== 'string') return;
     const { bytes, ext } = await fetchFile(value);
@@ -47,11 +48,11 @@ export async function presentOutput(schema: OpenApiDocument, output: unknown, ou
     await save(output, undefined);
   } else if (spec.type === 'array' && isFile(spec.items) && Array.isArray(output)) {
     for (const [i, value] of output.entries()) await save(value, i);
-  } else if (fileFields(spec, schema).length > 0 && typeof output === 'object' && !Array.isArray(output)) {
+  } else if (filesInObject.length > 0 && typeof output === 'object' && !Array.isArray(output)) {
     // Files inside an object (a BaseModel output) are written too, named after their field, and
     // the object is shown with the file names instead of pages of base64.
     const shown: Record<string, unknown> = { ...(output as Record<string, unknown>) };
-    for (const field of fileFields(spec, schema)) {
+    for (const field of filesInObject) {
       const value = shown[field];
       const base = outPath === undefined ? field : `${outPath.slice(0, outPath.length - extname(outPath).length)}.${field}`;
       const one = async (item: unknown, index: number | undefined) => {

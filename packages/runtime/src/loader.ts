@@ -43,8 +43,7 @@ export async function loadPredictor(dir: string, config: CogConfig, options: Loa
       ...(options.signal !== undefined && { signal: options.signal }),
     });
   }
-  const log = currentLog() ?? ((text: string) => process.stderr.write(text));
-  await ensureNodeModules({ dir, log, ...(options.signal !== undefined && { signal: options.signal }) });
+  await ensureNodeModules({ dir, log: currentLog(), ...(options.signal !== undefined && { signal: options.signal }) });
   options.signal?.throwIfAborted();
   registerRuntimeAlias();
   let module: Record<string, unknown>;

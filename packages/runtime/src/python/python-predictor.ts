@@ -101,7 +101,7 @@ function pythonError(message: string): Error {
 export async function loadPythonPredictor(dir: string, config: CogConfig, ref: string, options: PythonHostOptions): Promise<Predictor> {
   const mode = options.mode ?? 'predict';
   const env = options.env ?? process.env;
-  const log = currentLog() ?? ((text: string) => process.stderr.write(text));
+  const log = currentLog();
   const base = await findPython(config.build.pythonVersion, env);
   const openapi = await readPythonSchema(base.path, dir, ref, mode, env);
   const { python } = await ensurePythonEnvironment({
@@ -160,17 +160,19 @@ export async function loadPythonPredictor(dir: string, config: CogConfig, ref: s
   const run = (inputs: Record<string, unknown>, context: PredictContext): Pending => {
     if (worker.dead) throw pythonError('the Python process running the model has stopped');
     const increments = new Map<string, number>();
-    const p = new Pending(currentLog() ?? log, (name, value, metricMode) => {
+    const p = new Pending(currentLog(), (name, value, metricMode) => {
       if (typeof value !== 'number') return;
       const total = metricMode === 'incr' ? (increments.get(name) ?? 0) + value : value;
       increments.set(name, total);
       context.recordMetric(name, total);
     });
     pending.set(context.id, p);
-    void p.settled.then(() => pending.delete(context.id));
     const cancel = () => worker.send({ type: 'cancel', id: context.id });
     context.signal.addEventListener('abort', cancel, { once: true });
-    void p.settled.then(() => context.signal.removeEventListener('abort', cancel));
+    void p.settled.then(() => {
+      pending.delete(context.id);
+      context.signal.removeEventListener('abort', cancel);
+    });
     worker.send({ type: 'predict', id: context.id, input: plain(inputs), context: { ...context.context } });
     return p;
   };
@@ -180,7 +182,7 @@ export async function loadPythonPredictor(dir: string, config: CogConfig, ref: s
     inputs: inputSpecsFromSchema(openapi),
     output,
     async setup(weights) {
-      setupLog = currentLog() ?? log;
+      setupLog = currentLog();
       const result = await new Promise<WorkerEvent & { type: 'ready' | 'setup_failed' }>((resolve) => {
         setupDone = resolve;
         worker.send({ type: 'setup', weights: weights ?? null });

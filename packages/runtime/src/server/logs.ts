@@ -79,9 +79,10 @@ export function writeStderr(line: string): void {
 }
 
 /**
- * The log of the scope the caller runs in (a prediction's, or setup's), for code that receives
- * output on someone else's behalf, as the Python worker's messages arrive outside any scope.
+ * The log of the scope the caller runs in (a prediction's, or setup's; the real stderr outside
+ * any), for code that receives output on someone else's behalf, as the Python worker's messages
+ * and an installer's output arrive outside any scope.
  */
-export function currentLog(): ((text: string) => void) | undefined {
-  return scopes.getStore()?.log;
+export function currentLog(): (text: string) => void {
+  return scopes.getStore()?.log ?? ((text) => realStderrWrite(text));
 }

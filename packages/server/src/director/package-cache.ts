@@ -18,13 +18,18 @@ export class PackageCache {
     this.#blobs = blobs;
   }
 
-  /** The folder of the unpacked version, unpacking it first if needed. */
-  folder(version: Pick<VersionRecord, 'modelId' | 'id' | 'packageKey'>): Promise<string> {
+  /**
+   * The folder of the unpacked version, unpacking it first if needed: from `archive` when the
+   * caller holds the package already (a version being made), else from the file store.
+   */
+  folder(version: Pick<VersionRecord, 'modelId' | 'id' | 'packageKey'>, archive?: Buffer): Promise<string> {
     const dir = join(this.#root, version.modelId, version.id);
     if (existsSync(dir)) return Promise.resolve(dir);
     let pending = this.#inflight.get(dir);
     if (!pending) {
-      pending = this.#unpack(version, dir).finally(() => this.#inflight.delete(dir));
+      pending = (archive ? unpackModel(archive, dir).then(() => dir) : this.#unpack(version, dir)).finally(() =>
+        this.#inflight.delete(dir),
+      );
       this.#inflight.set(dir, pending);
     }
     return pending;

@@ -191,12 +191,14 @@ export class ModelService {
     // The schema is read in the folder this node's instances will run from: whatever reading it
     // needs (a TypeScript model's npm dependencies) is installed once there and reused by setup,
     // never in the author's folder.
-    const unpacked = await this.#packages.folder(draft);
+    const unpacked = await this.#packages.folder(draft, archive);
     let schema: OpenApiDocument;
     try {
       schema = await readSchema(unpacked);
     } catch (error) {
+      // No version: nothing of it is kept.
       await rm(unpacked, { recursive: true, force: true });
+      await this.#blobs.delete(key);
       throw error;
     }
     const version: VersionRecord = {
