@@ -60,11 +60,14 @@ export async function presentOutput(schema: OpenApiDocument, output: unknown, ou
         const { bytes, ext } = await fetchFile(item);
         const name = index === undefined ? `${base}${ext}` : `${base}.${index}${ext}`;
         await writeFile(name, bytes);
-        written.push(name);
         return name;
       };
-      if (Array.isArray(value)) shown[field] = await Promise.all(value.map((item, i) => one(item, i)));
-      else if (value !== null && value !== undefined) shown[field] = await one(value, undefined);
+      // Fetched in parallel, listed in the output's order.
+      const items = Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
+      const names = await Promise.all(items.map((item, i) => one(item, Array.isArray(value) ? i : undefined)));
+      for (const [i, item] of items.entries()) if (typeof item === 'string') written.push(names[i] as string);
+      if (Array.isArray(value)) shown[field] = names;
+      else if (items.length > 0) shown[field] = names[0];
     }
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   } else if (spec['x-cog-array-display'] === 'concatenate' && Array.isArray(output)) {
