@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { writeStderr } from '../server/logs.js';
+import { writeRawStderr, writeStderr } from '../server/logs.js';
 import { pythonEnvironment } from './sdk.js';
 
 /** A message from the worker (docs/decisions/0004 lists them). */
@@ -66,11 +66,12 @@ export class WorkerProcess {
       onEvent(event);
     });
     // Its own diagnostics (and anything printed before it took over fd 1 and 2) are the
-    // server's log; the tail is kept to explain a crash.
+    // server's log, written past capture: these callbacks run in the scope that started the
+    // worker (setup's), whose logs they are not; the tail is kept to explain a crash.
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
       stream?.on('data', (text: string) => {
-        process.stderr.write(text);
+        writeRawStderr(text);
         this.#lastWords = (this.#lastWords + text).slice(-LAST_WORDS_BYTES);
       });
     }

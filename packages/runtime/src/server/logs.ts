@@ -78,6 +78,11 @@ export function writeStderr(line: string): void {
   realStderrWrite(`${line}\n`);
 }
 
+/** Writes text as it is to the real stderr, bypassing capture (output received on the server's behalf). */
+export function writeRawStderr(text: string): void {
+  realStderrWrite(text);
+}
+
 /**
  * The log of the scope the caller runs in (a prediction's, or setup's; the real stderr outside
  * any), for code that receives output on someone else's behalf, as the Python worker's messages
