@@ -9,6 +9,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
+from ._schema_envelope import _component_names
 from ._schema_source import SchemaError, _Module, _NotLiteral, _Project, _literal
 from ._schema_types import _Type, _TypeProblem, _Types
 
@@ -43,8 +44,7 @@ class _Builder:
     def __init__(self, project: _Project, mode: str) -> None:
         self.project = project
         self.types = _Types(project)
-        self.mode = mode
-        self.output_name = "TrainingOutput" if mode == "train" else "Output"
+        self.output_name = _component_names(mode)[1]
         self.enums: dict[str, dict] = {}
         self.models: dict[str, dict] = {}
         self.model_origin: dict[str, tuple[str, int]] = {}
@@ -56,6 +56,14 @@ class _Builder:
     def fail(module: _Module, node: ast.AST | None, message: str) -> SchemaError:
         line = getattr(node, "lineno", None)
         return SchemaError(f"{module.display}:{line}: {message}" if line else f"{module.display}: {message}")
+
+    @staticmethod
+    def not_literal(module: _Module, node: ast.AST, where: str, what: str) -> SchemaError:
+        return _Builder.fail(
+            module,
+            node,
+            f"{where}: {what} is not a literal value; the schema is read without running the code, so write the value itself",
+        )
 
     def type_of(self, expr: ast.expr, module: _Module, where: str) -> _Type:
         try:
@@ -103,24 +111,14 @@ class _Builder:
                     try:
                         opts[key] = _literal(self.project, value, module)
                     except _NotLiteral:
-                        raise self.fail(
-                            module,
-                            value,
-                            f"{where}: Input({key}={_source(module, value)}) is not a literal value; "
-                            "the schema is read without running the code, so write the value itself",
-                        ) from None
+                        raise self.not_literal(module, value, where, f"Input({key}={_source(module, value)})") from None
                 return opts
         if isinstance(default, ast.Constant) and default.value is Ellipsis:
             return opts
         try:
             opts["default"] = _literal(self.project, default, module)
         except _NotLiteral:
-            raise self.fail(
-                module,
-                default,
-                f"{where}: the default {_source(module, default)} is not a literal value; "
-                "the schema is read without running the code, so write the value itself",
-            ) from None
+            raise self.not_literal(module, default, where, f"the default {_source(module, default)}") from None
         return opts
 
     def input_property(self, param: _Param, order: int, module: _Module, where: str) -> tuple[dict, bool]:
@@ -182,9 +180,8 @@ class _Builder:
                     raise bad(f"{key}= must be {'a string' if wanted is str else 'an integer'}")
         if "accept" in opts and (t.kind not in ("path", "file") or not isinstance(opts["accept"], str)):
             raise bad("accept= applies to Path and File inputs only, as a string like 'image/*,.png'")
-        for key in ("description",):
-            if key in opts and not isinstance(opts[key], str):
-                raise bad(f"{key}= must be a string")
+        if "description" in opts and not isinstance(opts["description"], str):
+            raise bad("description= must be a string")
         deprecated = opts.get("deprecated") is True
 
         default_given = "default" in opts

@@ -8,6 +8,11 @@ from __future__ import annotations
 _WEBHOOK_EVENTS = ["start", "output", "logs", "completed"]
 
 
+def _component_names(mode: str) -> tuple[str, str]:
+    """The names of the Input and Output components of a document for `mode`."""
+    return ("TrainingInput", "TrainingOutput") if mode == "train" else ("Input", "Output")
+
+
 def _ref(name: str, nullable: bool = True) -> dict:
     return {"$ref": f"#/components/schemas/{name}", "nullable": True} if nullable else {"$ref": f"#/components/schemas/{name}"}
 
@@ -59,8 +64,7 @@ def _response(title: str, input_name: str, output_name: str) -> dict:
 
 def _envelope(mode: str) -> dict:
     prefix = "Training" if mode == "train" else "Prediction"
-    input_name = "TrainingInput" if mode == "train" else "Input"
-    output_name = "TrainingOutput" if mode == "train" else "Output"
+    input_name, output_name = _component_names(mode)
     return {
         "Status": _enumeration("Status", ["starting", "processing", "succeeded", "canceled", "failed"]),
         "WebhookEvent": _enumeration("WebhookEvent", _WEBHOOK_EVENTS),

@@ -45,11 +45,13 @@ _BUILTINS = {"str", "int", "float", "bool", "list", "dict", "tuple", "set", "byt
 
 #: Modules whose names are typing constructs.
 _TYPING_MODULES = {"typing", "typing_extensions", "collections.abc"}
+#: The same, longest first, so that the most specific prefix matches.
+_TYPING_PREFIXES = sorted(_TYPING_MODULES, key=len, reverse=True)
 
 
 def _normalize(qual: str) -> str:
     """One spelling per name: `typing_extensions.X`/`collections.abc.X` → `typing.X`, `cog.types.X` → `cog.X`."""
-    for module in sorted(_TYPING_MODULES, key=len, reverse=True):
+    for module in _TYPING_PREFIXES:
         if qual.startswith(module + "."):
             return "typing." + qual[len(module) + 1 :]
     if qual.startswith("cog.") and qual.count(".") > 1:

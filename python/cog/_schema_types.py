@@ -54,6 +54,12 @@ _DICTS = {"builtins.dict", "typing.Dict"}
 _MODEL_BASES = {"cog.BaseModel", "pydantic.BaseModel"}
 
 
+def _unsupported(text: str, qual: str | None, module: _Module, expr: ast.expr) -> _TypeProblem:
+    """The problem with the annotation `text`, resolved to `qual`, that is no supported type."""
+    hint = ": use cog.Path for files" if qual == "pathlib.Path" else ""
+    return _TypeProblem(f"unsupported type '{text}'{hint}", module, expr)
+
+
 class _Types:
     def __init__(self, project: _Project) -> None:
         self.project = project
@@ -98,9 +104,7 @@ class _Types:
             return _Type("dict", text=text)
         if qual in _ITERATORS or qual in _CONCATENATE:
             raise _TypeProblem(f"'{text}' needs an item type, e.g. {text}[str]", module, expr)
-        if qual == "pathlib.Path":
-            raise _TypeProblem(f"unsupported type '{text}': use cog.Path for files", module, expr)
-        raise _TypeProblem(f"unsupported type '{text}'", module, expr)
+        raise _unsupported(text, qual, module, expr)
 
     def _generic(self, expr: ast.Subscript, module: _Module, depth: int, text: str) -> _Type:
         bound = self.project.resolve(expr.value, module)
@@ -121,9 +125,7 @@ class _Types:
             return self.of(args[0], module, depth + 1)
         known = {"typing.Optional", "typing.Union"} | _LISTS | _DICTS | _ITERATORS | _CONCATENATE
         if qual not in known:
-            if qual == "pathlib.Path":
-                raise _TypeProblem(f"unsupported type '{text}': use cog.Path for files", module, expr)
-            raise _TypeProblem(f"unsupported type '{text}'", module, expr)
+            raise _unsupported(text, qual, module, expr)
         if qual in _ITERATORS:
             # Generator[T, S, R] / AsyncGenerator[T, S]: only the yielded type matters.
             return _Type("iterator", item=self.of(args[0], module, depth + 1), text=text)

@@ -8,6 +8,7 @@ persists between predictions.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .scope import Scope, current_scope
@@ -51,5 +52,28 @@ class BaseRunner(BasePredictor):
 
 #: The base classes whose stub methods do not count as "defined by the predictor".
 SDK_BASES: tuple[type, ...] = (BasePredictor, BaseRunner, object)
+
+# References (`FILE.py[:Name]`), read the same way by the worker's loader and by `cog.schema`.
+
+#: Names looked up when the reference has no `:Name`, in order (the loader's; `cog.schema` reads
+#: training references more leniently).
+DEFAULT_NAMES: dict[str, tuple[str, ...]] = {"predict": ("Runner", "Predictor"), "train": ("Trainer", "train")}
+#: Method names of a predictor class, per mode. Defining more than one is an error.
+METHODS: dict[str, tuple[str, ...]] = {"predict": ("run", "predict"), "train": ("train",)}
+
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """`FILE.py:Name` → (`FILE.py`, `Name`); without a name (or with an empty one) → (`ref`, None)."""
+    path, sep, name = ref.rpartition(":")
+    if not sep:
+        return ref, None
+    return path, name or None
+
+
+def with_py_suffix(path: str) -> str:
+    """`path`, or `path + ".py"` when only that file exists (a reference may leave `.py` out)."""
+    if not os.path.isfile(path) and os.path.isfile(path + ".py"):
+        return path + ".py"
+    return path
 
 __all__ = ["BasePredictor", "BaseRunner"]

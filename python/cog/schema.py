@@ -21,8 +21,9 @@ import os
 import sys
 
 from ._schema_components import _Builder, _Param
-from ._schema_envelope import _envelope, _paths
+from ._schema_envelope import _component_names, _envelope, _paths
 from ._schema_source import SchemaError, _Module, _Project
+from .predictor import DEFAULT_NAMES, METHODS, parse_ref, with_py_suffix
 
 __all__ = ["SchemaError", "openapi_schema", "main"]
 
@@ -30,14 +31,6 @@ __all__ = ["SchemaError", "openapi_schema", "main"]
 # ---------------------------------------------------------------------------------------------
 # Finding the predictor
 # ---------------------------------------------------------------------------------------------
-
-
-def _split_ref(ref: str) -> tuple[str, str | None]:
-    ref = ref.strip()
-    if ":" in ref:
-        file, name = ref.rsplit(":", 1)
-        return file.strip(), name.strip() or None
-    return ref, None
 
 
 def _find_method(project: _Project, bound: tuple, names: tuple[str, ...], seen: frozenset = frozenset()):
@@ -94,18 +87,20 @@ def openapi_schema(project_dir: str, ref: str, mode: str = "predict") -> dict:
     if not os.path.isdir(project_dir):
         raise SchemaError(f"{project_dir}: no such folder")
     project = _Project(project_dir)
-    file, name = _split_ref(ref)
+    file, name = parse_ref(ref.strip())
+    file, name = file.strip(), (name and name.strip()) or None  # spaces around either are ignored
     if not file:
         raise SchemaError(f"bad reference {ref!r}; expected e.g. 'predict.py:Predictor'")
     path = os.path.join(project.root, file)
-    if not os.path.isfile(path) and not file.endswith(".py") and os.path.isfile(path + ".py"):
-        path += ".py"
+    if not file.endswith(".py"):
+        path = with_py_suffix(path)
     if not os.path.isfile(path):
         raise SchemaError(f"{file}: file not found in {project_dir}")
     module = project.load(path)
 
     if name is None:
-        candidates = ("Trainer", "Runner", "Predictor", "train") if mode == "train" else ("Runner", "Predictor")
+        # Unlike the worker, a training reference may also name a Runner or Predictor class.
+        candidates = ("Trainer", "Runner", "Predictor", "train") if mode == "train" else DEFAULT_NAMES[mode]
         bound = next((b for b in (project.lookup(module, c) for c in candidates) if b is not None and b[0] in ("class", "func")), None)
         if bound is None:
             wanted = " or ".join(f"'{c}'" for c in candidates)
@@ -116,7 +111,7 @@ def openapi_schema(project_dir: str, ref: str, mode: str = "predict") -> dict:
             what = "is not defined" if bound is None or bound[0] == "missing" else "is not a class or function"
             raise SchemaError(f"{module.display}: '{name}' {what}; expected a predictor class or function named '{name}'")
 
-    method_names = ("train",) if mode == "train" else ("run", "predict")
+    method_names = METHODS[mode]
     if bound[0] == "class":
         hit = _find_method(project, bound, method_names)
         if hit is None:
@@ -131,17 +126,16 @@ def openapi_schema(project_dir: str, ref: str, mode: str = "predict") -> dict:
         params = _params(fn, fn_module, owner, method=False)
 
     builder = _Builder(project, mode)
-    input_name = "TrainingInput" if mode == "train" else "Input"
+    input_name, output_name = _component_names(mode)
     input_schema = builder.inputs(params, fn_module, owner, input_name)
     if fn.returns is None:
         raise _Builder.fail(fn_module, fn, f"{owner} has no return annotation; add one, e.g. '-> str'")
     where = f"return type of {owner}"
     out_type = builder.type_of(fn.returns, fn_module, where)
-    output_schema = builder.output(out_type, builder.output_name, fn_module, fn.returns, where, top=True)
+    output_schema = builder.output(out_type, output_name, fn_module, fn.returns, where, top=True)
 
-    schemas: dict = {input_name: input_schema, builder.output_name: output_schema}
-    for name_, schema in builder.models.items():
-        schemas[name_] = schema
+    schemas: dict = {input_name: input_schema, output_name: output_schema}
+    schemas.update(builder.models)
     for name_, schema in builder.enums.items():
         if name_ in schemas:
             raise _Builder.fail(fn_module, fn, f"the input '{name_}' has choices and its name clashes with the output model '{name_}'; rename one")

@@ -50,8 +50,7 @@ class Secret:
     def __str__(self) -> str:
         return _MASK if self._secret_value else ""
 
-    def __repr__(self) -> str:
-        return _MASK if self._secret_value else ""
+    __repr__ = __str__
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Secret):

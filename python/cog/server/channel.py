@@ -66,9 +66,5 @@ class Channel:
                 try:
                     message = json.loads(line)
                 except ValueError:
-                    yield line.decode("utf-8", "replace")
-                    continue
-                if isinstance(message, dict):
-                    yield message
-                else:
-                    yield line.decode("utf-8", "replace")
+                    message = None
+                yield message if isinstance(message, dict) else line.decode("utf-8", "replace")

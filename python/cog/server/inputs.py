@@ -44,7 +44,7 @@ class Signature:
     params: list[_Param] = field(default_factory=list)
     var_keyword: bool = False
 
-    def arguments(self, values: dict[str, Any], opened: list[IO[bytes]]) -> dict[str, Any]:
+    def arguments(self, values: dict[str, Any] | None, opened: list[IO[bytes]]) -> dict[str, Any]:
         """Keyword arguments for one call; files opened for `File` inputs are added to `opened`."""
         values = dict(values or {})
         kwargs: dict[str, Any] = {}

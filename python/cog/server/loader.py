@@ -16,13 +16,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
 
-from ..predictor import SDK_BASES
+from ..predictor import DEFAULT_NAMES, METHODS, SDK_BASES, parse_ref, with_py_suffix
 from .inputs import Signature, signature_of
-
-#: Names looked up when the reference has no `:Name`, in order.
-DEFAULT_NAMES = {"predict": ("Runner", "Predictor"), "train": ("Trainer", "train")}
-#: Method names of a predictor class, per mode. Defining more than one is an error.
-METHODS = {"predict": ("run", "predict"), "train": ("train",)}
 
 
 class LoadError(Exception):
@@ -38,14 +33,9 @@ class Predictor:
     setup_takes_weights: bool
     setup_is_async: bool
     is_async: bool
+    #: `predict` is an `async def` that yields: called, it is streamed without being awaited.
+    is_async_generator: bool
     signature: Signature
-
-
-def parse_ref(ref: str) -> tuple[str, str | None]:
-    path, sep, name = ref.rpartition(":")
-    if not sep:
-        return ref, None
-    return path, name or None
 
 
 def import_file(path: str) -> ModuleType:
@@ -74,8 +64,7 @@ def load(ref: str, mode: str = "predict") -> Predictor:
     path, name = parse_ref(ref)
     if not path:
         raise LoadError(f"invalid predictor reference {ref!r}: expected FILE.py:Name")
-    if not os.path.isfile(path) and os.path.isfile(path + ".py"):
-        path += ".py"
+    path = with_py_suffix(path)
     if not os.path.isfile(path):
         raise LoadError(f"predictor file {path!r} not found (in {os.getcwd()})")
     module = import_file(path)
@@ -112,7 +101,8 @@ def _defined_by_predictor(cls: type, name: str) -> bool:
 
 
 def _make(fn: Callable[..., Any], setup: Callable[..., Any] | None, label: str) -> Predictor:
-    is_async = inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
+    is_async_generator = inspect.isasyncgenfunction(fn)
+    is_async = inspect.iscoroutinefunction(fn) or is_async_generator
     setup_is_async = setup is not None and inspect.iscoroutinefunction(setup)
     if setup_is_async and not is_async:
         raise LoadError(f"{label}: setup() is async but {fn.__name__}() is not; an async setup needs an async {fn.__name__}()")
@@ -128,5 +118,6 @@ def _make(fn: Callable[..., Any], setup: Callable[..., Any] | None, label: str) 
         setup_takes_weights=takes_weights,
         setup_is_async=setup_is_async,
         is_async=is_async,
+        is_async_generator=is_async_generator,
         signature=signature_of(fn),
     )

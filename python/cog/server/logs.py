@@ -85,9 +85,7 @@ class LogRouter:
     def write(self, source: str, text: str) -> None:
         if not text:
             return
-        target = current_target.get()
-        if target is None:
-            target = self.fallback()
+        target = self._target()
         with gate.shielded(), self._lock:
             key = (target, source)
             buffered = self._buffers.pop(key, "") + text
@@ -101,9 +99,7 @@ class LogRouter:
 
     def flush_source(self, source: str) -> None:
         """`sys.stdout.flush()`: send the current context's partial line."""
-        target = current_target.get()
-        if target is None:
-            target = self.fallback()
+        target = self._target()
         with gate.shielded(), self._lock:
             text = self._buffers.pop((target, source), "")
             if text:
@@ -112,10 +108,7 @@ class LogRouter:
     def flush_target(self, target: Any) -> None:
         """Send whatever is buffered for a prediction (or SETUP), both sources."""
         with gate.shielded(), self._lock:
-            for source in _SOURCES.values():
-                text = self._buffers.pop((target, source), "")
-                if text:
-                    self._emit(target, source, text)
+            self._flush_locked(target)
 
     def flush_all(self, timeout: float = 1.0) -> None:
         """At exit: send every buffer, unless another thread holds the lock too long."""
@@ -138,10 +131,7 @@ class LogRouter:
         target = self.fallback()
         with self._lock:
             # A partial line printed before (e.g. "Downloading... ") goes first, as on a terminal.
-            for buffered_source in _SOURCES.values():
-                partial = self._buffers.pop((target, buffered_source), "")
-                if partial:
-                    self._emit(target, buffered_source, partial)
+            self._flush_locked(target)
             self._emit(target, source, text)
 
     def drain(self, timeout: float = 1.0) -> None:
@@ -155,6 +145,22 @@ class LogRouter:
             for event in events:
                 if event is not None:
                     event.wait(max(0.0, deadline - time.monotonic()))
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _target(self) -> Any:
+        """The routing target of Python-level output: the context's, else the fallback."""
+        target = current_target.get()
+        if target is None:
+            target = self.fallback()
+        return target
+
+    def _flush_locked(self, target: Any) -> None:
+        """Send what is buffered for `target`, both sources (the caller holds the lock)."""
+        for source in _SOURCES.values():
+            text = self._buffers.pop((target, source), "")
+            if text:
+                self._emit(target, source, text)
 
     # -- sending -------------------------------------------------------------------------
 

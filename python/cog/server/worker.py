@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import collections.abc
 import faulthandler
-import inspect
 import io
 import os
 import queue
@@ -34,7 +33,7 @@ from .. import scope as scope_module
 from ..scope import Scope
 from . import loader
 from .cancel import gate
-from .channel import Channel
+from .channel import IN_FD, OUT_FD, Channel
 from .encode import encode
 from .exceptions import CancelationException
 from .logs import SETUP, LogRouter, current_target
@@ -219,7 +218,7 @@ class Worker:
         outcome: tuple[str, Any]
         try:
             try:
-                kwargs = self.predictor.signature.arguments(message.get("input") or {}, opened)
+                kwargs = self.predictor.signature.arguments(message.get("input"), opened)
                 gate.arm(prediction_id)  # from here a cancel raises CancelationException
                 try:
                     result = self.predictor.predict(**kwargs)
@@ -299,10 +298,10 @@ class Worker:
         try:
             if gate.is_requested(prediction_id):
                 raise asyncio.CancelledError()
-            kwargs = self.predictor.signature.arguments(message.get("input") or {}, opened)
+            kwargs = self.predictor.signature.arguments(message.get("input"), opened)
             fn = self.predictor.predict
             output = None
-            if inspect.isasyncgenfunction(fn):
+            if self.predictor.is_async_generator:
                 await self._send_async_stream(prediction_id, fn(**kwargs))
             else:
                 result = await fn(**kwargs)
@@ -363,7 +362,6 @@ class Worker:
     def _forget(self, prediction_id: str) -> None:
         with self.lock:
             self.known.discard(prediction_id)
-            self.active.pop(prediction_id, None)
         gate.forget(prediction_id)
 
     def _metric_sink(self, prediction_id: str) -> Any:
@@ -374,16 +372,21 @@ class Worker:
 
         return sink
 
+    def _only_active(self) -> tuple[str, Scope] | None:
+        """The id and scope of the prediction running now, unless none or several run."""
+        running = list(self.active.items())
+        return running[0] if len(running) == 1 else None
+
     def _fallback_target(self) -> Any:
         """Where output with no routing context goes: setup, or the only running prediction."""
         if self.setup_running:
             return SETUP
-        running = list(self.active)
-        return running[0] if len(running) == 1 else None
+        only = self._only_active()
+        return only[0] if only is not None else None
 
     def _fallback_scope(self) -> Scope | None:
-        running = list(self.active.values())
-        return running[0] if len(running) == 1 else None
+        only = self._only_active()
+        return only[1] if only is not None else None
 
 
 def _is_stream(result: Any) -> bool:
@@ -420,11 +423,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ref", required=True, help="the predictor: FILE.py:Name (Name defaults to Runner, then Predictor)")
     parser.add_argument("--mode", choices=("predict", "train"), default="predict")
     args = parser.parse_args(argv)
-    for fd in (3, 4):
+    for fd in (IN_FD, OUT_FD):
         try:
             os.fstat(fd)
         except OSError:
-            parser.exit(2, f"cog.server.worker: fd {fd} is not open; the worker talks to its server on fds 3 and 4\n")
+            parser.exit(2, f"cog.server.worker: fd {fd} is not open; the worker talks to its server on fds {IN_FD} and {OUT_FD}\n")
     worker = Worker(args.ref, args.mode)
     try:
         worker.run()
