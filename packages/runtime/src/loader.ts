@@ -5,7 +5,7 @@ import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { type CogConfig, ModelConfigError, splitReference } from './config.js';
-import { ensureNodeModules, NODE_MODULES_MARKER } from './node-environment.js';
+import { dependencyNames, ensureNodeModules, NODE_MODULES_MARKER } from './node-environment.js';
 import { isPredictor, type Predictor } from './predictor.js';
 import { loadPythonPredictor } from './python/python-predictor.js';
 import { currentLog } from './server/logs.js';
@@ -109,11 +109,7 @@ function withInstallHint(error: unknown, dir: string): unknown {
 
 function declaredDependencies(dir: string): string[] {
   try {
-    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
-    return ['dependencies', 'optionalDependencies'].flatMap((field) => {
-      const value = manifest[field];
-      return typeof value === 'object' && value !== null ? Object.keys(value) : [];
-    });
+    return dependencyNames(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
   } catch {
     return [];
   }

@@ -177,6 +177,14 @@ async function install(
   log(`Installed the npm dependencies of ${dir} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
+/** The packages a parsed package.json declares: the keys of its "dependencies" and "optionalDependencies". */
+export function dependencyNames(manifest: unknown): string[] {
+  return ['dependencies', 'optionalDependencies'].flatMap((field) => {
+    const value = (manifest as Record<string, unknown> | null)?.[field];
+    return typeof value === 'object' && value !== null ? Object.keys(value) : [];
+  });
+}
+
 /** What an install depends on, or undefined when there is nothing to install. */
 async function readManifest(dir: string): Promise<Manifest | undefined> {
   const text = await readOptional(join(dir, 'package.json'));
@@ -187,11 +195,7 @@ async function readManifest(dir: string): Promise<Manifest | undefined> {
   } catch (error) {
     throw new ModelConfigError(`package.json in ${dir} is not valid JSON: ${(error as Error).message}`);
   }
-  const declared = (field: string) => {
-    const value = (parsed as Record<string, unknown> | null)?.[field];
-    return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
-  };
-  if (!declared('dependencies') && !declared('optionalDependencies')) return undefined;
+  if (dependencyNames(parsed).length === 0) return undefined;
   let lock: { name: string; content: string } | undefined;
   for (const name of LOCK_FILES) {
     const content = await readOptional(join(dir, name));

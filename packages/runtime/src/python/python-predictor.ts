@@ -6,8 +6,7 @@ import { inputSpecsFromSchema, outputSpecFromSchema } from '../schema-reader.js'
 import { Secret } from '../secret.js';
 import { currentLog, writeStderr } from '../server/logs.js';
 import { ensurePythonEnvironment } from './environment.js';
-import { findPython } from './interpreter.js';
-import { readPythonSchema } from './schema.js';
+import { readModelPythonSchema } from './schema.js';
 import { type WorkerEvent, WorkerProcess } from './worker-process.js';
 
 /** How to host a Python predictor. */
@@ -102,8 +101,7 @@ export async function loadPythonPredictor(dir: string, config: CogConfig, ref: s
   const mode = options.mode ?? 'predict';
   const env = options.env ?? process.env;
   const log = currentLog();
-  const base = await findPython(config.build.pythonVersion, env);
-  const openapi = await readPythonSchema(base.path, dir, ref, mode, env);
+  const openapi = await readModelPythonSchema(dir, config, ref, mode, env);
   const { python } = await ensurePythonEnvironment({
     dir,
     config,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { exitOf } from '../run-lines.js';
 import { writeRawStderr, writeStderr } from '../server/logs.js';
 import { pythonEnvironment } from './sdk.js';
 
@@ -83,7 +84,7 @@ export class WorkerProcess {
         resolve(this.#exit);
       });
       child.once('exit', (code, signal) => {
-        this.#exit = signal ? `killed by ${signal}` : `exit code ${code}`;
+        this.#exit = exitOf({ code, signal });
         // Events written just before the exit are still in the pipe: read them first.
         void closed.then(() => resolve(this.#exit as string));
       });
@@ -101,9 +102,9 @@ export class WorkerProcess {
     return new WorkerProcess(child, onEvent);
   }
 
-  /** True once the process has exited. */
+  /** True once the process has exited (or could not start): Node reports either in the tick it sets `exitCode`. */
   get dead(): boolean {
-    return this.#exit !== undefined || this.#child.exitCode !== null || this.#child.signalCode !== null;
+    return this.#exit !== undefined;
   }
 
   /** The end of what the worker itself wrote to stderr, for error messages. */

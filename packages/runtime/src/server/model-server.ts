@@ -174,20 +174,16 @@ export class ModelServer {
           this.#setupAbort.signal.throwIfAborted();
         }
         const concurrency = this.#options.concurrency ?? envConcurrency() ?? config.concurrencyMax;
-        const concurrent = () => {
-          if (hosting) return hosting.concurrent();
-          const kind = predictor.predict.constructor.name;
-          return kind === 'AsyncFunction' || kind === 'AsyncGeneratorFunction';
-        };
         const tooMany = () =>
           new ModelConfigError(`concurrency.max is ${concurrency}, which needs an async predict (an async function or async generator)`);
-        // A predictor in another process says whether it is async once it has loaded.
-        if (concurrency > 1 && !hosting && !concurrent()) throw tooMany();
+        // A predictor in this process is checked now; one in another process says whether it is
+        // async once it has loaded, so it is checked after setup.
+        if (concurrency > 1 && !hosting && !isAsync(predictor.predict)) throw tooMany();
         this.#openapi = hosting?.openapi ?? buildOpenApi(predictor.inputs, predictor.output);
         this.#predictor = predictor;
         const weights = this.#options.weights ?? process.env.COG_WEIGHTS;
         await predictor.setup?.(weights || undefined);
-        if (concurrency > 1 && !concurrent()) throw tooMany();
+        if (concurrency > 1 && hosting && !hosting.concurrent()) throw tooMany();
         void hosting?.died.then((how) => this.#defunct(how));
         this.#runner = new Runner(predictor, {
           concurrency,
@@ -229,17 +225,13 @@ export class ModelServer {
   #defunct(how: string): void {
     if (this.#stopping || this.#state !== 'READY') return;
     this.#state = 'DEFUNCT';
-    this.defunct = true;
     log('error', `the process running the model stopped (${how}); shutting down`);
     void this.stop(0);
   }
 
   /** True when the server stopped because the process running the model died. */
-  defunct = false;
-
-  /** True while setup has not finished: model code may still be running in this process. */
-  get settingUp(): boolean {
-    return this.#state === 'STARTING';
+  get defunct(): boolean {
+    return this.#state === 'DEFUNCT';
   }
 
   #health(): HealthCheckResponse {
@@ -334,6 +326,12 @@ export class ModelServer {
     const found = this.#runner?.cancel(id) ?? false;
     send(response, found ? 200 : 404, {});
   }
+}
+
+/** True when `predict` is an async function or async generator, so predictions may run at once. */
+function isAsync(predict: (...args: never[]) => unknown): boolean {
+  const kind = predict.constructor.name;
+  return kind === 'AsyncFunction' || kind === 'AsyncGeneratorFunction';
 }
 
 function envConcurrency(): number | undefined {

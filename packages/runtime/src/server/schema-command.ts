@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
-import { readCogConfig, splitReference } from '../config.js';
+import { readCogConfig } from '../config.js';
 import { loadPredictor } from '../loader.js';
-import { findPython } from '../python/interpreter.js';
-import { readPythonSchema } from '../python/schema.js';
+import { isPythonRef, readModelPythonSchema } from '../python/schema.js';
 import { buildOpenApi } from '../schema.js';
 
 /**
@@ -14,10 +13,9 @@ export async function schemaCommand(args: string[]): Promise<number> {
   if (args.length > 1) throw new Error('expected at most one model folder');
   const dir = resolve(args[0] ?? '.');
   const config = await readCogConfig(dir);
-  if (config.predict && splitReference(config.predict).file.endsWith('.py')) {
+  if (config.predict && isPythonRef(config.predict)) {
     // Read from the source: the model's environment need not exist yet.
-    const python = await findPython(config.build.pythonVersion);
-    process.stdout.write(`${JSON.stringify(await readPythonSchema(python.path, dir, config.predict), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await readModelPythonSchema(dir, config, config.predict), null, 2)}\n`);
     return 0;
   }
   const predictor = await loadPredictor(dir, config);
