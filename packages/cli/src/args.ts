@@ -22,3 +22,9 @@ export function positiveInteger(value: string, flag: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new CliError(`${flag} must be a positive integer, got "${value}"`, 2);
   return Number(value);
 }
+
+/** The `--visibility` flag, which must be `private` or `public`. */
+export function visibilityFlag(value: string): 'private' | 'public' {
+  if (value !== 'private' && value !== 'public') throw new CliError(`--visibility must be private or public, got "${value}"`, 2);
+  return value;
+}

@@ -24,6 +24,12 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/** What a failed prediction is said to be, on one line: its id and its error. */
+export function failedMessage(id: string, error: unknown): string {
+  const detail = typeof error === 'string' ? error : JSON.stringify(error ?? 'unknown error');
+  return `the prediction ${id} failed: ${oneLine(detail)}`;
+}
+
 /**
  * The one-line {@link CliError} for an error the CLI expects — the API refusing, a prediction
  * failing, the server unreachable — or undefined for a bug (which keeps its stack trace).
@@ -41,10 +47,7 @@ export function expectedError(error: unknown): CliError | undefined {
     const code = error.status === 422 ? 2 : 1;
     return new CliError(`${what}${fields && !what.includes(fields) ? ` (${fields})` : ''} [HTTP ${error.status}]${hint}`, code);
   }
-  if (error instanceof PredictionFailedError) {
-    const detail = typeof error.error === 'string' ? error.error : JSON.stringify(error.error ?? 'unknown error');
-    return new CliError(`the prediction ${error.prediction.id} failed: ${oneLine(detail)}`);
-  }
+  if (error instanceof PredictionFailedError) return new CliError(failedMessage(error.prediction.id, error.error));
   if (error instanceof PredictionCanceledError) return new CliError(`the prediction ${error.prediction.id} was ${error.prediction.status}`);
   if (error instanceof NetworkError) return new CliError(oneLine(error.message));
   return undefined;

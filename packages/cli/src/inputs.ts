@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { mimeTypeOf, type OpenApiDocument, type SchemaObject } from '@replicant/protocol';
 import { CliError } from './errors.js';
+import { resolveProperty } from './schema.js';
 
 /** `-i name=value` flags gathered by name, in order; repeated names collect a list. */
 export function gatherInputFlags(flags: readonly string[]): Map<string, string[]> {
@@ -14,14 +15,6 @@ export function gatherInputFlags(flags: readonly string[]): Map<string, string[]
     gathered.set(name, [...(gathered.get(name) ?? []), value]);
   }
   return gathered;
-}
-
-/** The property schema with `allOf: [{$ref}]` (choices) resolved to the enum it points at. */
-function resolveProperty(schema: OpenApiDocument, property: SchemaObject): SchemaObject {
-  const ref = property.allOf?.[0]?.$ref ?? property.$ref;
-  if (!ref) return property;
-  const target = schema.components.schemas[ref.replace('#/components/schemas/', '')];
-  return { ...target, ...property };
 }
 
 /** What `name=@path` becomes: by default the file as a data URL (a local model reads it at once). */

@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { extensionOf, type OpenApiDocument, type SchemaObject } from '@replicant/protocol';
 import { CliError } from './errors.js';
-import { fileFields } from './remote-outputs.js';
+import { printWithFiles, printWritten, type SaveFileField } from './print.js';
+import { fileFields, isFile } from './schema.js';
 
 /** Bytes and a file extension for a file output (a data URI or a URL). */
 async function fetchFile(value: string): Promise<{ bytes: Buffer; ext: string }> {
@@ -22,8 +23,12 @@ async function fetchFile(value: string): Promise<{ bytes: Buffer; ext: string }>
 function fileName(base: string | undefined, ext: string, index: number | undefined): string {
   if (base === undefined) return index === undefined ? `output${ext}` : `output.${index}${ext}`;
   if (index === undefined) return base;
-  const baseExt = extname(base);
-  return `${base.slice(0, base.length - baseExt.length)}.${index}${baseExt || ext}`;
+  return `${stem(base)}.${index}${extname(base) || ext}`;
+}
+
+/** `path` without its extension. */
+function stem(path: string): string {
+  return path.slice(0, path.length - extname(path).length);
 }
 
 /**
@@ -32,7 +37,6 @@ function fileName(base: string | undefined, ext: string, index: number | undefin
  */
 export async function presentOutput(schema: OpenApiDocument, output: unknown, outPath: string | undefined): Promise<string[]> {
   const spec: SchemaObject = schema.components.schemas.Output ?? {};
-  const isFile = (s: SchemaObject | undefined) => s?.type === 'string' && s.format === 'uri';
   const written: string[] = [];
   const filesInObject = fileFields(spec, schema);
   const save = async (value: unknown, index: number | undefined) => {
@@ -51,25 +55,21 @@ export async function presentOutput(schema: OpenApiDocument, output: unknown, ou
   } else if (filesInObject.length > 0 && typeof output === 'object' && !Array.isArray(output)) {
     // Files inside an object (a BaseModel output) are written too, named after their field, and
     // the object is shown with the file names instead of pages of base64.
-    const shown: Record<string, unknown> = { ...(output as Record<string, unknown>) };
-    for (const field of filesInObject) {
-      const value = shown[field];
-      const base = outPath === undefined ? field : `${outPath.slice(0, outPath.length - extname(outPath).length)}.${field}`;
-      const one = async (item: unknown, index: number | undefined) => {
-        if (typeof item !== 'string') return item;
-        const { bytes, ext } = await fetchFile(item);
-        const name = index === undefined ? `${base}${ext}` : `${base}.${index}${ext}`;
-        await writeFile(name, bytes);
-        return name;
-      };
-      // Fetched in parallel, listed in the output's order.
-      const items = Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
-      const names = await Promise.all(items.map((item, i) => one(item, Array.isArray(value) ? i : undefined)));
-      for (const [i, item] of items.entries()) if (typeof item === 'string') written.push(names[i] as string);
-      if (Array.isArray(value)) shown[field] = names;
-      else if (items.length > 0) shown[field] = names[0];
-    }
-    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    const saveField: SaveFileField = async (items, field, listed) => {
+      const base = outPath === undefined ? field : `${stem(outPath)}.${field}`;
+      // Fetched in parallel, listed in the output's order; values that are not files stay as they are.
+      const shown = await Promise.all(
+        items.map(async (item, i) => {
+          if (typeof item !== 'string') return item;
+          const { bytes, ext } = await fetchFile(item);
+          const name = listed ? `${base}.${i}${ext}` : `${base}${ext}`;
+          await writeFile(name, bytes);
+          return name;
+        }),
+      );
+      return { shown, written: shown.filter((_, i) => typeof items[i] === 'string') as string[] };
+    };
+    written.push(...(await printWithFiles(output as Record<string, unknown>, filesInObject, saveField)));
   } else if (spec['x-cog-array-display'] === 'concatenate' && Array.isArray(output)) {
     process.stdout.write(`${output.join('')}\n`);
   } else if (typeof output === 'string') {
@@ -77,6 +77,6 @@ export async function presentOutput(schema: OpenApiDocument, output: unknown, ou
   } else {
     process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
   }
-  for (const name of written) process.stderr.write(`Written output to ${name}\n`);
+  printWritten(written);
   return written;
 }

@@ -5,6 +5,38 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Tells on stderr where each file output was written. */
+export function printWritten(paths: readonly string[]): void {
+  for (const path of paths) process.stderr.write(`Written output to ${path}\n`);
+}
+
+/**
+ * How the files of one field of an object output are saved: given the field's values (one value
+ * is a list of one; `listed` when the field holds a list), answers what to show in their place,
+ * in order, and the files written.
+ */
+export type SaveFileField = (items: unknown[], field: string, listed: boolean) => Promise<{ shown: unknown[]; written: string[] }>;
+
+/**
+ * Prints an object output (a `BaseModel`) as JSON, with the values of its file `fields` saved by
+ * `save` and shown as what it answers (their file names) instead of URLs or pages of base64.
+ * Fields are saved one after another; answers every file written, in order.
+ */
+export async function printWithFiles(output: Record<string, unknown>, fields: readonly string[], save: SaveFileField): Promise<string[]> {
+  const shown: Record<string, unknown> = { ...output };
+  const written: string[] = [];
+  for (const field of fields) {
+    const value = shown[field];
+    if (value === null || value === undefined) continue;
+    const listed = Array.isArray(value);
+    const saved = await save(listed ? value : [value], field, listed);
+    shown[field] = listed ? saved.shown : saved.shown[0];
+    written.push(...saved.written);
+  }
+  printJson(shown);
+  return written;
+}
+
 /** Visible width of `text` (without SGR colour codes). */
 function width(text: string): number {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape character is the point

@@ -1,7 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Replicate } from '@replicant/client';
+import type { FileObject, Replicate } from '@replicant/client';
 import { mimeTypeOf, type OpenApiDocument } from '@replicant/protocol';
 import { CliError } from './errors.js';
 import { buildInput, gatherInputFlags } from './inputs.js';
@@ -14,12 +14,26 @@ class LocalFile {
   constructor(readonly path: string) {}
 }
 
-async function localFile(path: string): Promise<LocalFile> {
+/** A local file to upload, checked to be one (a usage error, exit 2, says what is wrong otherwise). */
+export async function localFile(path: string): Promise<LocalFile> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
     throw new CliError(`cannot read ${path}: ${error.code ?? error.message}`, 2);
   });
   if (!info.isFile()) throw new CliError(`cannot read ${path}: not a file`, 2);
   return new LocalFile(path);
+}
+
+/**
+ * Uploads a local file through the files API as a file-backed Blob: the bytes are streamed from
+ * disk, not read into memory first. Its type is `type`, else guessed from its extension.
+ */
+export async function uploadFile(
+  replicate: Replicate,
+  path: string,
+  options: { type?: string; signal?: AbortSignal } = {},
+): Promise<FileObject> {
+  const blob = await openAsBlob(path, { type: options.type ?? mimeTypeOf(path) });
+  return replicate.files.create(blob, {}, { filename: basename(path), ...(options.signal && { signal: options.signal }) });
 }
 
 /** Inputs for a model without a schema: every value a string (or a list, when repeated), `@path` a file. */
@@ -57,11 +71,7 @@ export async function buildRemoteInput(
     let url = uploads.get(file.path);
     if (!url) {
       options.onUpload?.(file.path);
-      url = openAsBlob(file.path, { type: mimeTypeOf(file.path) })
-        .then((blob) =>
-          replicate.files.create(blob, {}, { filename: basename(file.path), ...(options.signal && { signal: options.signal }) }),
-        )
-        .then((created) => created.urls.get);
+      url = uploadFile(replicate, file.path, { signal: options.signal }).then((created) => created.urls.get);
       uploads.set(file.path, url);
     }
     return url;

@@ -1,6 +1,7 @@
 import { ApiError, type ModelIdentifier, parseIdentifier, type Replicate, type Version } from '@replicant/client';
 import type { OpenApiDocument, SchemaObject } from '@replicant/protocol';
 import { CliError } from './errors.js';
+import { refOf, resolveRef } from './schema.js';
 
 /** A parsed `owner/name[:version]`, or a usage error (exit 2) that says what is expected. */
 export function parseModelRef(text: string | undefined, what = 'a model'): ModelIdentifier {
@@ -58,11 +59,9 @@ export function inputProperties(schema: OpenApiDocument | undefined): Array<[str
 
 /** A short type for an input, as `models get` shows it: `string`, `integer`, `file`, `string[]`, `choice`... */
 export function describeType(schema: OpenApiDocument, property: SchemaObject): string {
-  const ref = property.allOf?.[0]?.$ref ?? property.$ref;
-  if (ref) {
-    const target = schema.components.schemas[ref.replace('#/components/schemas/', '')];
-    if (target?.enum) return `one of ${target.enum.map((v) => JSON.stringify(v)).join(', ')}`;
-  }
+  const ref = refOf(property);
+  const choices = ref ? resolveRef(schema, ref)?.enum : undefined;
+  if (choices) return `one of ${choices.map((v) => JSON.stringify(v)).join(', ')}`;
   if (property.type === 'string' && property.format === 'uri') return 'file';
   if (property.type === 'array') return `${describeType(schema, property.items ?? {})}[]`;
   return property.type ?? 'any';
@@ -72,8 +71,8 @@ export function describeType(schema: OpenApiDocument, property: SchemaObject): s
 function exampleValue(schema: OpenApiDocument, property: SchemaObject): string {
   const fallback = property.default;
   if (typeof fallback === 'string' || typeof fallback === 'number' || typeof fallback === 'boolean') return String(fallback);
-  const ref = property.allOf?.[0]?.$ref ?? property.$ref;
-  const choices = ref ? schema.components.schemas[ref.replace('#/components/schemas/', '')]?.enum : property.enum;
+  const ref = refOf(property);
+  const choices = ref ? resolveRef(schema, ref)?.enum : property.enum;
   if (choices && choices.length > 0) return String(choices[0]);
   switch (property.type) {
     case 'integer':

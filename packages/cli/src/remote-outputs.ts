@@ -6,30 +6,15 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { parseDataUri, type Replicate } from '@replicant/client';
 import { extensionOf, type OpenApiDocument, type SchemaObject } from '@replicant/protocol';
+import { printWithFiles, printWritten } from './print.js';
+import { fileFields, isFile, isFileOutput } from './schema.js';
+
+// Schema helpers the remote commands (and their tests) have always found here.
+export { fileFields, isFileOutput };
 
 /** The Output schema of a version's OpenAPI document, if it has one. */
 export function outputSchema(schema: OpenApiDocument | undefined): SchemaObject | undefined {
   return schema?.components?.schemas?.Output;
-}
-
-const isFile = (s: SchemaObject | undefined) => s?.type === 'string' && s.format === 'uri';
-
-/** True for outputs that are files (one, or a list or iterator of them). */
-export function isFileOutput(spec: SchemaObject | undefined): boolean {
-  return isFile(spec) || (spec?.type === 'array' && isFile(spec.items));
-}
-
-/**
- * The fields of an object output (a `BaseModel`) that hold files, one or a list each, with the
- * object's schema resolved when it is a component of its own (`$ref`).
- */
-export function fileFields(spec: SchemaObject | undefined, schema: OpenApiDocument | undefined): string[] {
-  const ref = spec?.$ref ?? spec?.allOf?.find((s) => s.$ref)?.$ref;
-  const object = ref ? schema?.components?.schemas?.[ref.replace('#/components/schemas/', '')] : spec;
-  if (object?.type !== 'object' || !object.properties) return [];
-  return Object.entries(object.properties)
-    .filter(([, field]) => isFileOutput(field))
-    .map(([name]) => name);
 }
 
 /** True for an iterator of strings: the output of a model that streams text (an LLM's tokens). */
@@ -43,7 +28,7 @@ export function isTextStream(spec: SchemaObject | undefined): boolean {
  * file lands outside `-o DIR` — or `output<ext>` for data URIs and nameless URLs.
  */
 export function outputFileName(url: string, nameless = 'output'): string {
-  if (url.startsWith('data:')) return `${nameless}${extensionOf(parseDataUri(url).type.split(';')[0] ?? '')}`;
+  if (url.startsWith('data:')) return dataFileName(parseDataUri(url).type, nameless);
   let name = '';
   try {
     name = decodeURIComponent(basename(new URL(url).pathname));
@@ -52,6 +37,11 @@ export function outputFileName(url: string, nameless = 'output'): string {
   }
   name = name.replace(/[/\\\0]/g, '_');
   return name === '' || name === '.' || name === '..' ? nameless : name;
+}
+
+/** The file name for a data URI of MIME type `type`: `nameless` with the type's extension. */
+function dataFileName(type: string, nameless: string): string {
+  return `${nameless}${extensionOf(type.split(';')[0] ?? '')}`;
 }
 
 /** `name` made unique among `taken` (`a.txt`, `a-1.txt`, `a-2.txt`...), then taken. */
@@ -80,9 +70,11 @@ export async function saveFiles(
   await mkdir(dir, { recursive: true });
   const paths: string[] = [];
   for (const url of urls) {
-    const path = join(dir, unique(outputFileName(url, nameless), taken));
-    if (url.startsWith('data:')) {
-      await writeFile(path, parseDataUri(url).bytes);
+    // A data URI is decoded once, for its type (the name) and its bytes.
+    const data = url.startsWith('data:') ? parseDataUri(url) : undefined;
+    const path = join(dir, unique(data ? dataFileName(data.type, nameless) : outputFileName(url, nameless), taken));
+    if (data) {
+      await writeFile(path, data.bytes);
     } else {
       const response = await replicate.request(url, { headers: { Accept: '*/*' }, ...(signal && { signal }) });
       if (!response.body) await writeFile(path, new Uint8Array());
@@ -125,26 +117,20 @@ export async function presentOutput(
   }
   if (isFileOutput(spec)) {
     const paths = await saveFiles(replicate, fileUrls(output), options.dir, options.signal);
-    for (const path of paths) process.stderr.write(`Written output to ${path}\n`);
+    printWritten(paths);
     return paths;
   }
   if (options.streamed) return [];
   const fields = fileFields(spec, schema);
   if (fields.length > 0 && typeof output === 'object' && !Array.isArray(output)) {
-    // Files inside an object (a BaseModel output) are saved too, and the object is shown with
-    // their paths instead of URLs or pages of base64.
-    const shown: Record<string, unknown> = { ...(output as Record<string, unknown>) };
+    // Files inside an object (a BaseModel output) are saved too, one field after another into the
+    // same folder (names made unique across fields), and shown by their paths.
     const taken = new Set<string>();
-    const paths: string[] = [];
-    for (const field of fields) {
-      const value = shown[field];
-      if (value === null || value === undefined) continue;
-      const saved = await saveFiles(replicate, fileUrls(value), options.dir, options.signal, taken, field);
-      shown[field] = Array.isArray(value) ? saved : saved[0];
-      paths.push(...saved);
-    }
-    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
-    for (const path of paths) process.stderr.write(`Written output to ${path}\n`);
+    const paths = await printWithFiles(output as Record<string, unknown>, fields, async (items, field) => {
+      const saved = await saveFiles(replicate, fileUrls(items), options.dir, options.signal, taken, field);
+      return { shown: saved, written: saved };
+    });
+    printWritten(paths);
     return paths;
   }
   if (Array.isArray(output) && (spec?.['x-cog-array-display'] === 'concatenate' || isTextStream(spec))) {

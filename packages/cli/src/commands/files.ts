@@ -1,15 +1,11 @@
-import { openAsBlob } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FileObject } from '@replicant/client';
-import { mimeTypeOf } from '@replicant/protocol';
 import { expectPositionals, positiveInteger, subcommand } from '../args.js';
 import { connect, type OptionsConfig, SERVER_HELP, SERVER_OPTIONS } from '../connect.js';
-import { CliError } from '../errors.js';
 import type { Command } from '../main.js';
 import { collect } from '../pages.js';
 import { formatTime, printFields, printJson, printTable } from '../print.js';
+import { localFile, uploadFile } from '../remote-inputs.js';
 import { orNotFound } from '../remote-model.js';
 import { formatBytes } from '../terminal.js';
 
@@ -69,14 +65,9 @@ async function upload(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: UPLOAD_OPTIONS });
   expectPositionals(positionals, 1, 'a file to upload');
   const path = positionals[0] as string;
-  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot read ${path}: ${error.code ?? error.message}`, 2);
-  });
-  if (!info.isFile()) throw new CliError(`cannot read ${path}: not a file`, 2);
+  await localFile(path);
   const replicate = await connect(values);
-  // A file-backed Blob: the bytes are streamed from disk, not read into memory first.
-  const blob = await openAsBlob(path, { type: values['content-type'] ?? mimeTypeOf(path) });
-  const file = await replicate.files.create(blob, {}, { filename: basename(path) });
+  const file = await uploadFile(replicate, path, { type: values['content-type'] });
   if (values.json) printJson(file);
   else {
     process.stderr.write(`Uploaded ${path} (${formatBytes(file.size)}) as ${file.id}\n`);

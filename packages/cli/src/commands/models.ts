@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Model } from '@replicant/client';
-import { expectPositionals, positiveInteger, subcommand } from '../args.js';
+import { expectPositionals, positiveInteger, subcommand, visibilityFlag } from '../args.js';
 import { connect, type OptionsConfig, SERVER_HELP, SERVER_OPTIONS } from '../connect.js';
-import { CliError } from '../errors.js';
 import type { Command } from '../main.js';
 import { collect } from '../pages.js';
 import { formatTime, printFields, printJson, printTable } from '../print.js';
@@ -112,12 +111,10 @@ async function create(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: CREATE_OPTIONS });
   expectPositionals(positionals, 1, 'a model as owner/name');
   const { owner, name } = parseModelName(positionals[0]);
-  if (values.visibility !== 'private' && values.visibility !== 'public') {
-    throw new CliError(`--visibility must be private or public, got "${values.visibility}"`, 2);
-  }
+  const visibility = visibilityFlag(values.visibility);
   const replicate = await connect(values);
   const model = await replicate.models.create(owner, name, {
-    visibility: values.visibility,
+    visibility,
     hardware: values.hardware,
     ...(values.description !== undefined && { description: values.description }),
   });

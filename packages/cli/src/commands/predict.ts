@@ -10,7 +10,7 @@ import { LocalModel } from '../local-model.js';
 import type { Command } from '../main.js';
 import { presentOutput } from '../outputs.js';
 import { WebhookSink } from '../webhook-sink.js';
-import { runRemote } from './run.js';
+import { OPTIONS as RUN_OPTIONS, runRemote } from './run.js';
 
 const HELP = `Usage: replicant predict [DIR] -i name=value ... [options]
        replicant predict owner/name[:version] -i name=value ... [run options]
@@ -54,13 +54,8 @@ function firstPositional(args: string[]): string | undefined {
     args,
     strict: false,
     allowPositionals: true,
-    options: {
-      input: { type: 'string', short: 'i', multiple: true },
-      output: { type: 'string', short: 'o' },
-      env: { type: 'string', short: 'e', multiple: true },
-      url: { type: 'string' },
-      token: { type: 'string' },
-    },
+    // Every option of "run", and -e of a local predict: an option's value is never taken for the positional.
+    options: { ...RUN_OPTIONS, env: { type: 'string', short: 'e', multiple: true } },
   });
   return positionals[0];
 }

@@ -1,6 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiError, type Replicate } from '@replicant/client';
+import { visibilityFlag } from '../args.js';
 import { connect, type OptionsConfig, SERVER_HELP, SERVER_OPTIONS } from '../connect.js';
 import { CliError } from '../errors.js';
 import type { Command } from '../main.js';
@@ -43,9 +44,7 @@ export const pushCommand: Command = {
   async run(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: OPTIONS });
     if (positionals.length > 1) throw new CliError(`unexpected argument "${positionals[1]}"`, 2);
-    if (values.visibility !== 'private' && values.visibility !== 'public') {
-      throw new CliError(`--visibility must be private or public, got "${values.visibility}"`, 2);
-    }
+    const visibility = visibilityFlag(values.visibility);
     // Packing first: a folder that cannot be packed fails before anything is sent.
     const packed = await packFolder(values.dir);
     const replicate = await connect(values);
@@ -53,8 +52,8 @@ export const pushCommand: Command = {
       positionals[0] !== undefined
         ? parseModelName(positionals[0])
         : { owner: (await replicate.accounts.current()).username, name: basename(resolve(values.dir)) };
-    const created = await ensureModel(replicate, owner, name, { visibility: values.visibility, hardware: values.hardware });
-    if (created && !values.json) process.stderr.write(`Created ${owner}/${name} (${values.visibility}, ${values.hardware})\n`);
+    const created = await ensureModel(replicate, owner, name, { visibility, hardware: values.hardware });
+    if (created && !values.json) process.stderr.write(`Created ${owner}/${name} (${visibility}, ${values.hardware})\n`);
 
     const bar = new ProgressBar(`Uploading ${formatBytes(packed.archive.length)}`);
     if (!bar.enabled && !values.json)

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { isTerminalStatus, type ModelIdentifier, type Prediction, PredictionFailedError, type Replicate } from '@replicant/client';
 import type { OpenApiDocument } from '@replicant/protocol';
 import { connect, type OptionsConfig, SERVER_HELP, SERVER_OPTIONS } from '../connect.js';
-import { CliError } from '../errors.js';
+import { CliError, failedMessage } from '../errors.js';
 import type { Command } from '../main.js';
 import { printJson } from '../print.js';
 import { buildRemoteInput } from '../remote-inputs.js';
@@ -40,7 +40,7 @@ Examples:
 `;
 
 /** The options of `run` (and of `predict` given a model reference). */
-const OPTIONS = {
+export const OPTIONS = {
   input: { type: 'string', short: 'i', multiple: true, default: [] as string[] },
   output: { type: 'string', short: 'o' },
   stream: { type: 'boolean', default: false },
@@ -266,9 +266,6 @@ async function finish(request: RunRequest, prediction: Prediction, streamed: boo
   }
   const code = prediction.status === 'failed' ? 1 : 130;
   if (request.json) return code;
-  if (prediction.status === 'failed') {
-    const error = typeof prediction.error === 'string' ? prediction.error : JSON.stringify(prediction.error ?? 'unknown error');
-    throw new CliError(`the prediction ${prediction.id} failed: ${error.replace(/\s*\n\s*/g, ' ')}`);
-  }
+  if (prediction.status === 'failed') throw new CliError(failedMessage(prediction.id, prediction.error));
   throw new CliError(`the prediction ${prediction.id} was ${prediction.status}`, code);
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import type { BlobStore } from '../files/blob-store.js';
 import { unpackModel } from '../packaging/index.js';
 import type { VersionRecord } from '../store/versions.js';
@@ -27,20 +28,21 @@ export class PackageCache {
     if (existsSync(dir)) return Promise.resolve(dir);
     let pending = this.#inflight.get(dir);
     if (!pending) {
-      pending = (archive ? unpackModel(archive, dir).then(() => dir) : this.#unpack(version, dir)).finally(() =>
-        this.#inflight.delete(dir),
-      );
+      pending = this.#unpack(version, dir, archive).finally(() => this.#inflight.delete(dir));
       this.#inflight.set(dir, pending);
     }
     return pending;
   }
 
-  async #unpack(version: Pick<VersionRecord, 'id' | 'packageKey'>, dir: string): Promise<string> {
+  async #unpack(version: Pick<VersionRecord, 'id' | 'packageKey'>, dir: string, archive?: Buffer): Promise<string> {
+    await unpackModel(archive ?? (await this.#stored(version)), dir);
+    return dir;
+  }
+
+  /** The version's package, read from the file store. */
+  async #stored(version: Pick<VersionRecord, 'id' | 'packageKey'>): Promise<Buffer> {
     const stream = await this.#blobs.get(version.packageKey);
     if (!stream) throw new Error(`the package of version ${version.id} is missing from the file store`);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    await unpackModel(Buffer.concat(chunks), dir);
-    return dir;
+    return buffer(stream);
   }
 }

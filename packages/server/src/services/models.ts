@@ -186,19 +186,18 @@ export class ModelService {
     const existing = await getVersion(this.#db, model.id, id);
     if (existing) return { model, version: existing, created: false };
     const key = `packages/${model.id}/${id}.tar.gz`;
-    await this.#blobs.put(key, archive);
     const draft = { modelId: model.id, id, packageKey: key };
     // The schema is read in the folder this node's instances will run from: whatever reading it
     // needs (a TypeScript model's npm dependencies) is installed once there and reused by setup,
-    // never in the author's folder.
+    // never in the author's folder. The package is stored only once its schema has been read.
     const unpacked = await this.#packages.folder(draft, archive);
     let schema: OpenApiDocument;
     try {
       schema = await readSchema(unpacked);
+      await this.#blobs.put(key, archive);
     } catch (error) {
       // No version: nothing of it is kept.
       await rm(unpacked, { recursive: true, force: true });
-      await this.#blobs.delete(key);
       throw error;
     }
     const version: VersionRecord = {
