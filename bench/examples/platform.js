@@ -2,7 +2,8 @@
 // registered as local/<name> at start), on a data dir the caller keeps, so that a second platform
 // can start on the same data dir once the first has stopped (dependencies installed, version
 // known). Plus the few API calls the bench makes, over one keep-alive node:http agent.
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { httpJson } from '../platform/load.js';
 import { startPlatform as start, stopPlatform as stop, TOKEN } from '../platform/platform.js';
 
 export { TOKEN };
@@ -32,42 +33,23 @@ export function stopPlatform(platform) {
   return stop(platform);
 }
 
-/** One API call with the token; resolves `{ status, json }` (json undefined when the body is not JSON). */
-export function api(platform, method, path, body, { headers = {}, timeoutMs = 120_000 } = {}) {
+/** One API call with the token; resolves `{ status, json }` (json undefined when the body is not JSON), rejects when no answer comes. */
+export async function api(platform, method, path, body, { headers = {}, timeoutMs = 120_000 } = {}) {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: platform.port,
-        method,
-        path,
-        agent: platform.agent,
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          ...(payload !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-          ...headers,
-        },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          let json;
-          try {
-            json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {
-            // not JSON
-          }
-          resolve({ status: res.statusCode, json });
-        });
-      },
-    );
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs / 1000} s`)));
-    req.on('error', reject);
-    req.end(payload);
+  const answer = await httpJson(platform.port, platform.agent, {
+    method,
+    path,
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      ...(payload !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+      ...headers,
+    },
+    body: payload,
+    timeoutMs,
   });
+  if (answer.error === 'timeout') throw new Error(`${method} ${path}: no answer in ${timeoutMs / 1000} s`);
+  if (answer.error !== undefined) throw new Error(`${method} ${path}: ${answer.error}`);
+  return answer;
 }
 
 /**

@@ -14,6 +14,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { count } from '../cli.js';
 import { directMessage, EXAMPLES, flite, installSharp, platformInput } from './examples.js';
 import { latestVersion, predict, startPlatform, stopPlatform } from './platform.js';
 import { exampleText, stats, summaryText } from './report.js';
@@ -316,14 +317,4 @@ async function startDirect(dir, pythonEnvironments) {
       clearTimeout(timer);
     },
   };
-}
-
-function count(name, value, fallback, min = 1) {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`--${name} must be a whole number of at least ${min}, got "${value}"`);
-    process.exit(2);
-  }
-  return n;
 }

@@ -286,7 +286,7 @@ export async function instanceFirstToken(port, agent, sink, { tokens, delayMs = 
 }
 
 /** One request with an optional body; resolves `{ status, json }` or `{ error }` (never rejects). */
-function httpJson(port, agent, { method, path, headers, body, timeoutMs }) {
+export function httpJson(port, agent, { method, path, headers, body, timeoutMs }) {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
       const chunks = [];

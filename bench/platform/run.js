@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { count } from '../cli.js';
 import { measure } from '../runtime/load.js';
 import { startServer, stopServer } from '../runtime/servers.js';
 import { cpuMs, ownCpuMs } from './cpu.js';
@@ -207,14 +208,4 @@ if (data.errors > 0) process.exitCode = 1;
 
 function sumValues(object) {
   return Object.values(object).reduce((a, b) => a + b, 0);
-}
-
-function count(name, value, fallback, min = 1) {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`--${name} must be a whole number of at least ${min}, got "${value}"`);
-    process.exit(2);
-  }
-  return n;
 }

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { count } from '../cli.js';
 import { measure } from './load.js';
 import { summarize } from './report.js';
 import { startServer, stopServer } from './servers.js';
@@ -102,16 +103,6 @@ else console.log(summary.text(meta));
 if (flags['cpu-prof']) progress(`CPU profiles in ${relative(process.cwd(), profileDir)}/ (open in Chrome DevTools or speedscope)`);
 // Errors mean the server misbehaved (a 409 at a concurrency it was started with is a bug).
 if (summary.data.errors > 0) process.exitCode = 1;
-
-function count(name, text, fallback) {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${name} must be a whole number of at least 1, got "${text}"`);
-    process.exit(2);
-  }
-  return n;
-}
 
 function rate(result) {
   return Math.round(result.ok / result.seconds);

@@ -90,8 +90,9 @@ export const Predictor = definePredictor({
     for (const old of await readdir(outputDir)) await rm(join(outputDir, old), { force: true });
 
     // Upright (EXIF orientation applied), alpha flattened onto white, 3 channels of sRGB.
-    const { format } = await sharp(image).metadata();
-    const { data: pixels, info } = await sharp(image)
+    const photo = sharp(image);
+    const { format } = await photo.metadata();
+    const { data: pixels, info } = await photo
       .rotate()
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')

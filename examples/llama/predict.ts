@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -145,6 +145,7 @@ export const Predictor = definePredictor({
 /** Writes the tiny random-weights model (deterministic, ~0.7 MB, ~30 ms) and returns its path. */
 async function writeTinyModel(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'replicant-llama-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'tiny-random-llama.gguf');
   await writeFile(path, tinyLlamaGguf({ seed: 1 }));
   console.log('no weights given (COG_WEIGHTS): using a tiny llama with random weights, which babbles random words');

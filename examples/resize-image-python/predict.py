@@ -5,6 +5,12 @@ from PIL import Image, ImageOps
 
 
 class Predictor(BasePredictor):
+    def setup(self) -> None:
+        # The results live in one folder of this process. The platform reads a returned file before
+        # this predictor takes its next prediction (one at a time: predict is not async), so each
+        # prediction replaces the one before: the folder holds one result at most.
+        self.outputs = Path(tempfile.mkdtemp(prefix="resize-"))
+
     def predict(
         self,
         image: Path = Input(description="The image to resize (any format Pillow reads)"),
@@ -25,6 +31,8 @@ class Predictor(BasePredictor):
             picture = picture.convert("LA" if picture.mode == "RGBA" else "L")
         if format == "jpeg" and picture.mode in ("RGBA", "LA"):
             picture = picture.convert(picture.mode[:-1])  # JPEG has no transparency: drop it
-        out = Path(tempfile.mkdtemp()) / f"resized.{'jpg' if format == 'jpeg' else format}"
+        for old in self.outputs.iterdir():
+            old.unlink()
+        out = self.outputs / f"resized.{'jpg' if format == 'jpeg' else format}"
         picture.save(out, format=format.upper())
         return out

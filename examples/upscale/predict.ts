@@ -1,7 +1,7 @@
 // Upscales an image with sharp (libvips): lanczos3 resampling, then optional sharpening.
 // Not machine learning, but the same contract as Replicate's upscalers: image + scale in, image out.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { definePredictor, Input, Output } from '@replicant/runtime';
@@ -12,11 +12,11 @@ const MAX_OUTPUT_PIXELS = 8192 * 8192;
 /** WebP cannot be wider or taller than this. */
 const MAX_WEBP_SIDE = 16383;
 
-// The results live in a folder of this process, one subfolder per prediction. The runtime reads
-// a returned file after predict ends, so each prediction removes the one before it (predictions
-// run one at a time here), and the folder goes when the process does.
-const outputs = mkdtempSync(join(tmpdir(), 'upscale-'));
-process.once('exit', () => rmSync(outputs, { recursive: true, force: true }));
+// The results live in a folder of this process (made by setup, so that reading the schema makes
+// none), one subfolder per prediction. The runtime reads a returned file after predict ends, so
+// each prediction removes the one before it (predictions run one at a time here), and the folder
+// goes when the process does.
+let outputs: string;
 let previous: string | undefined;
 
 export const Predictor = definePredictor({
@@ -29,10 +29,16 @@ export const Predictor = definePredictor({
   },
   output: Output.path(),
 
+  async setup() {
+    outputs = await mkdtemp(join(tmpdir(), 'upscale-'));
+    process.once('exit', () => rmSync(outputs, { recursive: true, force: true }));
+  },
+
   async predict({ image, scale, format, sharpen, quality }) {
     if (previous) await rm(previous, { recursive: true, force: true });
     // The size the image is shown at: a phone photo's EXIF orientation may swap its sides.
-    const { autoOrient, format: read } = await sharp(image).metadata();
+    const input = sharp(image, { autoOrient: true });
+    const { autoOrient, format: read } = await input.metadata();
     const width = Math.max(1, Math.round(autoOrient.width * scale));
     const height = Math.max(1, Math.round(autoOrient.height * scale));
     if (width * height > MAX_OUTPUT_PIXELS) {
@@ -43,14 +49,14 @@ export const Predictor = definePredictor({
     }
     console.log(`upscaling ${autoOrient.width}x${autoOrient.height} ${read} to ${width}x${height} ${format}`);
 
-    let pipeline = sharp(image, { autoOrient: true }).resize(width, height, { fit: 'fill', kernel: 'lanczos3' });
+    let pipeline = input.resize(width, height, { fit: 'fill', kernel: 'lanczos3' });
     if (sharpen) pipeline = pipeline.sharpen({ sigma: 1 });
     if (format === 'png') pipeline = pipeline.png();
     // JPEG has no transparency: transparent parts become white rather than black.
     else if (format === 'jpeg') pipeline = pipeline.flatten({ background: '#ffffff' }).jpeg({ quality, mozjpeg: true });
     else pipeline = pipeline.webp({ quality });
 
-    previous = mkdtempSync(join(outputs, 'prediction-'));
+    previous = await mkdtemp(join(outputs, 'prediction-'));
     const out = join(previous, `upscaled.${format === 'jpeg' ? 'jpg' : format}`);
     await pipeline.toFile(out);
     return out;

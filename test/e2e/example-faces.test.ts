@@ -4,17 +4,14 @@
  * no face, and the inputs that shape the answer. The platform installs the example's npm
  * dependencies itself when it sets the model up (npm ci from its package-lock.json).
  */
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Replicate, { type FileOutput } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleModels, installLocked } from './helpers/examples.js';
 import { Platform } from './helpers/platform.js';
 
-const EXAMPLE = fileURLToPath(new URL('../../examples/faces', import.meta.url));
 /** face-api's demo photos (in the example's node_modules), and the faces in each. */
 const SAMPLES: [file: string, faces: number][] = [
   ['sample1.jpg', 3],
@@ -53,37 +50,34 @@ let platform: Platform;
 let replicate: Replicate;
 /** The models folder given to the platform. */
 let models = '';
-/** sharp from the example's own node_modules (the repository itself does not depend on it). */
+/** The example's locked packages, installed for this test (the demo photos and sharp come from there). */
+let deps = '';
+/** sharp from the example's packages (the repository itself does not depend on it). */
 let sharp: Sharp;
 
 /** The path of one of face-api's demo photos. */
 function sample(file: string): string {
-  return join(EXAMPLE, 'node_modules/@vladmandic/face-api/demo', file);
+  return join(deps, 'node_modules/@vladmandic/face-api/demo', file);
 }
 
 beforeAll(async () => {
-  // The test's own inputs (the demo photos, sharp) come from the example's node_modules: install
-  // them when this checkout has not yet (the platform installs its own copy at setup).
-  if (!existsSync(sample('sample1.jpg')) || !existsSync(join(EXAMPLE, 'node_modules/sharp'))) {
-    await new Promise<void>((resolve, reject) => {
-      execFile('npm', ['ci', '--no-audit', '--no-fund'], { cwd: EXAMPLE, timeout: 240_000 }, (error, _stdout, stderr) =>
-        error ? reject(new Error(`npm ci in ${EXAMPLE} failed: ${error.message}\n${stderr}`)) : resolve(),
-      );
-    });
-  }
-  sharp = createRequire(join(EXAMPLE, 'package.json'))('sharp') as Sharp;
+  // The test's own inputs (the demo photos, sharp) come from the example's locked packages,
+  // installed into a folder of this test: the checkout's examples/faces/node_modules is left
+  // alone (the platform installs its own copy at setup).
+  deps = await installLocked('faces');
+  sharp = createRequire(join(deps, 'package.json'))('sharp') as Sharp;
 
   // A models folder holding the example alone (node_modules left out, as a push leaves it out).
-  models = mkdtempSync(join(tmpdir(), 'replicant-faces-'));
-  cpSync(EXAMPLE, join(models, 'faces'), { recursive: true, filter: (path) => !/[\\/](node_modules|\.replicant)$/.test(path) });
+  models = exampleModels('faces');
   platform = await Platform.start({ models: [models] });
   replicate = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.apiUrl });
 }, 300_000);
 
 afterAll(async () => {
+  // The platform removes its data dir; the models folder and the test's packages each hold an
+  // install of the example's packages (~350 MB each): one made to read its schema, one for the test.
   await platform?.stop();
-  // Both hold an install of the example's packages (~350 MB each): one made to read its schema, one to run it.
-  for (const dir of [models, platform?.dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [models, deps]) if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
 async function run(input: Record<string, unknown>): Promise<Answer> {

@@ -3,33 +3,26 @@
  * `replicant serve`, driven with the official `replicate` npm client, unmodified: tokens stream,
  * max_tokens, seed and cancel behave as on Replicate's Llama models.
  */
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import Replicate, { type Prediction, type ServerSentEvent } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleModels } from './helpers/examples.js';
 import { Platform } from './helpers/platform.js';
+import { poll } from './helpers/wait.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const EXAMPLE = join(ROOT, 'examples/llama');
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 
 let platform: Platform;
 let replicate: Replicate;
+/** The models folder given to the platform. */
+let models = '';
 
 beforeAll(async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'replicant-e2e-llama-'));
   // The platform registers every model folder in a --models folder: a copy holding only this
   // one (node_modules left out, as packaging leaves it out anyway).
-  const models = join(dataDir, 'models');
-  mkdirSync(models);
-  cpSync(EXAMPLE, join(models, 'llama'), {
-    recursive: true,
-    filter: (path) => !/(^|\/)(node_modules|\.replicant)(\/|$)/.test(relative(EXAMPLE, path)),
-  });
+  models = exampleModels('llama');
   const starting = Date.now();
-  platform = await Platform.start({ models: [models], dataDir, env: { REPLICANT_GRACE_MS: '3000' } });
+  platform = await Platform.start({ models: [models], env: { REPLICANT_GRACE_MS: '3000' } });
   console.log(`platform started and model registered in ${Date.now() - starting} ms`);
   replicate = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.apiUrl });
   // The first prediction waits for setup (installing node-llama-cpp the first time): done here,
@@ -43,24 +36,15 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  // The platform removes its data dir (and the node-llama-cpp installed there); the models folder goes too.
   await platform?.stop();
+  if (models) rmSync(models, { recursive: true, force: true });
 }, 30_000);
 
 /** Runs a prediction to its end (created, then polled as the client does). */
 async function predict(input: Record<string, unknown>): Promise<Prediction> {
   const created = await replicate.predictions.create({ model: 'local/llama', input });
   return replicate.wait(created, { interval: 50 });
-}
-
-/** Reads until `done` holds, failing with the last value after `timeoutMs`. */
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describe('examples/llama', () => {

@@ -4,18 +4,16 @@
  * the official `replicate` npm client, unmodified. The images are rendered here: words in an SVG `<text>`, drawn by sharp with the
  * machine's DejaVu fonts.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Replicate, { type Prediction } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installLocked } from './helpers/examples.js';
+import { exampleModels, installLocked } from './helpers/examples.js';
 import { Platform } from './helpers/platform.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const EXAMPLE = join(ROOT, 'examples/ocr');
 
 /** The part of sharp's API this test uses (sharp is no dependency of the repository root, so its types may be absent). */
 type Sharp = (input: Buffer) => { png(): { toBuffer(): Promise<Buffer> } };
@@ -32,7 +30,7 @@ interface Reading {
 }
 
 let sharpDeps: string;
-let dataDir: string;
+let models: string;
 let sharp: Sharp;
 let platform: Platform;
 let replicate: Replicate;
@@ -44,13 +42,11 @@ beforeAll(async () => {
   // sharp, to draw the images, is the one examples/upscale locks (the repository root has none).
   sharpDeps = await installLocked('upscale');
   sharp = createRequire(join(sharpDeps, 'package.json'))('sharp') as Sharp;
-  // The platform serves a copy of the example (without node_modules) from a models folder inside its data dir.
-  dataDir = mkdtempSync(join(tmpdir(), 'replicant-e2e-'));
-  const models = join(dataDir, 'models');
-  cpSync(EXAMPLE, join(models, 'ocr'), { recursive: true, filter: (path) => !/[\\/](node_modules|\.replicant)$/.test(path) });
+  // The platform serves a copy of the example (without node_modules) from a models folder.
+  models = exampleModels('ocr');
   // The platform installs the example's own dependencies into the unpacked version (when it reads
   // the schema), as for any model.
-  platform = await Platform.start({ dataDir, models: [models] });
+  platform = await Platform.start({ models: [models] });
   replicate = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.apiUrl });
   const latest = (await replicate.models.get('local', 'ocr')).latest_version?.id;
   if (!latest) throw new Error(`local/ocr has no version: ${platform.output.stderr}`);
@@ -59,7 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await platform?.stop();
-  for (const dir of [dataDir, sharpDeps]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [models, sharpDeps]) if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
 /** Black words on white, one `<text>` per line, as a PNG. */
@@ -173,7 +169,7 @@ describe('examples/ocr', () => {
       readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
         (p) => !p.includes('node_modules') && basename(p) === 'eng.traineddata',
       );
-    expect(copies(join(dataDir, 'cache'))).toEqual([]);
+    expect(copies(join(platform.dataDir, 'cache'))).toEqual([]);
     expect(readdirSync(ROOT).filter((p) => p.endsWith('.traineddata'))).toEqual([]);
   });
 });

@@ -6,15 +6,15 @@
  * A second platform runs them with a PATH that holds only pocketsphinx_continuous: there the
  * TTS setup fails for want of flite, and the STT model, without sox, takes 16 kHz WAV only.
  */
-import { accessSync, constants, cpSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Replicate, { type FileOutput, type Prediction } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleModels } from './helpers/examples.js';
 import { Platform } from './helpers/platform.js';
+import { bytesOf } from './helpers/wait.js';
 
-const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 /** Sentences flite says and PocketSphinx gets right, each with a voice that says it well. */
 const SENTENCES: [text: string, voice: string][] = [
@@ -39,13 +39,6 @@ function which(name: string): string | undefined {
 
 /** With sox the STT model converts any audio; without it, the second platform's tests cover what it takes. */
 const HAS_SOX = which('sox') !== undefined;
-
-/** A folder holding copies of examples/tts and examples/stt (`local/tts`, `local/stt`). */
-function modelsFolder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'replicant-speech-models-'));
-  for (const name of ['tts', 'stt']) cpSync(join(EXAMPLES, name), join(dir, name), { recursive: true });
-  return dir;
-}
 
 interface Wav {
   format: number;
@@ -142,8 +135,6 @@ function wordErrorRate(reference: string, hypothesis: string): number {
   return (previous[hyp.length] as number) / Math.max(1, ref.length);
 }
 
-const bytesOf = async (output: FileOutput) => Buffer.from(await (await output.blob()).arrayBuffer());
-
 /** Creates a prediction and waits for its end (or gives up after `timeoutMs`). */
 async function predict(replicate: Replicate, model: string, input: Record<string, unknown>, timeoutMs = 25_000): Promise<Prediction> {
   const created = await replicate.predictions.create({ model, input, wait: true });
@@ -160,6 +151,8 @@ async function predict(replicate: Replicate, model: string, input: Record<string
 describe('with flite, pocketsphinx and the en-us model installed', () => {
   let platform: Platform;
   let replicate: Replicate;
+  /** The models folder: copies of examples/tts and examples/stt (`local/tts`, `local/stt`). */
+  let models = '';
   /** flite's WAV for each sentence, made through local/tts. */
   const spoken = new Map<string, Buffer>();
 
@@ -173,12 +166,14 @@ describe('with flite, pocketsphinx and the en-us model installed', () => {
     if (!which('pocketsphinx_continuous')) missing.push('pocketsphinx');
     if (!existsSync('/usr/share/pocketsphinx/model/en-us/en-us.lm.bin')) missing.push('pocketsphinx-en-us');
     if (missing.length > 0) throw new Error(`these tests need Debian's ${missing.join(', ')}: apt-get install ${missing.join(' ')}`);
-    platform = await Platform.start({ models: [modelsFolder()], env: { REPLICANT_GRACE_MS: '3000' } });
+    models = exampleModels('tts', 'stt');
+    platform = await Platform.start({ models: [models], env: { REPLICANT_GRACE_MS: '3000' } });
     replicate = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.apiUrl });
   }, 60_000);
 
   afterAll(async () => {
     await platform?.stop();
+    if (models) rmSync(models, { recursive: true, force: true });
   }, 30_000);
 
   it('tts says a text as a 16 kHz mono 16-bit WAV whose length follows the text', async () => {
@@ -255,19 +250,24 @@ describe('with flite, pocketsphinx and the en-us model installed', () => {
 describe('with a PATH holding only pocketsphinx_continuous', () => {
   let platform: Platform;
   let replicate: Replicate;
+  /** The models folder (as above) and the folder that is the platform's PATH. */
+  let models = '';
+  let bin = '';
 
   beforeAll(async () => {
     const pocketsphinx = which('pocketsphinx_continuous');
     if (!pocketsphinx) throw new Error("these tests need Debian's pocketsphinx: apt-get install pocketsphinx pocketsphinx-en-us");
-    const bin = mkdtempSync(join(tmpdir(), 'replicant-speech-bin-'));
+    bin = mkdtempSync(join(tmpdir(), 'replicant-speech-bin-'));
     symlinkSync(pocketsphinx, join(bin, 'pocketsphinx_continuous'));
+    models = exampleModels('tts', 'stt');
     // Instances inherit the platform's PATH (node itself is started by its absolute path).
-    platform = await Platform.start({ models: [modelsFolder()], env: { PATH: bin, REPLICANT_GRACE_MS: '3000' } });
+    platform = await Platform.start({ models: [models], env: { PATH: bin, REPLICANT_GRACE_MS: '3000' } });
     replicate = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.apiUrl });
   }, 60_000);
 
   afterAll(async () => {
     await platform?.stop();
+    for (const dir of [models, bin]) if (dir) rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
   it('tts fails its setup, naming the Debian package to install', async () => {

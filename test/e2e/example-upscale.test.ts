@@ -4,18 +4,13 @@
  * `replicate` npm client, unmodified. The input images are made here, and the results decoded,
  * with the sharp the example locks.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Replicate, { type FileOutput, type Prediction } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installLocked } from './helpers/examples.js';
+import { exampleModels, installLocked } from './helpers/examples.js';
 import { Platform } from './helpers/platform.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const EXAMPLE = join(ROOT, 'examples/upscale');
 
 /** The part of sharp's API these tests use (sharp is no dependency of the repository root, so its types may be absent). */
 interface SharpImage {
@@ -28,7 +23,7 @@ interface SharpImage {
 type Sharp = (input?: Buffer, options?: { raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } }) => SharpImage;
 
 let deps: string;
-let dataDir: string;
+let models: string;
 let sharp: Sharp;
 let platform: Platform;
 let replicate: Replicate;
@@ -40,13 +35,11 @@ beforeAll(async () => {
   // The test draws its inputs and decodes the results with that sharp.
   deps = await installLocked('upscale');
   sharp = createRequire(join(deps, 'package.json'))('sharp') as Sharp;
-  // The platform serves a copy of the example (without node_modules) from a models folder inside its data dir.
-  dataDir = mkdtempSync(join(tmpdir(), 'replicant-e2e-'));
-  const models = join(dataDir, 'models');
-  cpSync(EXAMPLE, join(models, 'upscale'), { recursive: true, filter: (path) => !/[\\/](node_modules|\.replicant)$/.test(path) });
+  // The platform serves a copy of the example (without node_modules) from a models folder.
+  models = exampleModels('upscale');
   // The platform installs the example's own dependencies into the unpacked version (when it reads
   // the schema), as for any model.
-  platform = await Platform.start({ dataDir, models: [models] });
+  platform = await Platform.start({ models: [models] });
   replicate = new Replicate({ auth: Platform.TOKEN, baseUrl: platform.apiUrl });
   const latest = (await replicate.models.get('local', 'upscale')).latest_version?.id;
   if (!latest) throw new Error(`local/upscale has no version: ${platform.output.stderr}`);
@@ -55,7 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await platform?.stop();
-  for (const dir of [dataDir, deps]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [models, deps]) if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
 const RED = [220, 30, 40];

@@ -6,6 +6,7 @@
  * `fixtures/python-env-models` and `examples` (what `npm start` serves), so
  * examples/resize-image-python runs here too.
  */
+import { rmSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, readFile, realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import Replicate, { type FileOutput, type Prediction } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModels } from './helpers/examples.js';
 import { Platform } from './helpers/platform.js';
+import { bytesOf, poll } from './helpers/wait.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/python-env-models', import.meta.url));
 const EXAMPLES = exampleModels('resize-image-python');
@@ -43,18 +45,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await platform?.stop();
+  // The data dir is this test's own (the platform restarts on it), so the platform leaves it: removed here.
+  for (const dir of [dataDir, EXAMPLES]) if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
-
-/** Reads until `done` holds, failing with the last value after `timeoutMs`. */
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = PIP_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Runs a prediction without waiting on the request, polling it to its end as the clients do. */
 async function predict(model: string, input: Record<string, unknown>): Promise<Prediction> {
@@ -63,6 +56,7 @@ async function predict(model: string, input: Record<string, unknown>): Promise<P
     () => replicate.predictions.get(created.id),
     (p) => TERMINAL.includes(p.status),
     `${model} to finish`,
+    { timeoutMs: PIP_TIMEOUT_MS, intervalMs: 100 },
   );
 }
 
@@ -132,8 +126,6 @@ function pngHeader(png: Buffer): { width: number; height: number; colorType: num
   expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20), colorType: png[25] as number };
 }
-
-const bytesOf = async (output: FileOutput) => Buffer.from(await (await output.blob()).arrayBuffer());
 
 describe('a model with build.python_packages', () => {
   let venv: string;

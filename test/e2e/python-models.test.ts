@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import Replicate, { type FileOutput, type Prediction, type ServerSentEvent, validateWebhook } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Platform } from './helpers/platform.js';
+import { poll, rejection } from './helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'packages/cli/bin/replicant.js');
@@ -68,27 +69,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.stop();
 }, 30_000);
-
-/** Reads until `done` holds (a bounded poll, as the clients do), failing with the last value after `timeoutMs`. */
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** The promise's rejection (fails if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Error & { response?: Response }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { response?: Response };
-  }
-  throw new Error('expected a rejection');
-}
 
 type Schemas = Record<string, Record<string, unknown> & { properties?: Record<string, unknown> }>;
 const schemasOf = (document: unknown) => (document as { components: { schemas: Schemas } }).components.schemas;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Platform } from './helpers/platform.js';
+import { poll } from './helpers/wait.js';
 
 const MODELS = fileURLToPath(new URL('./fixtures/recovery-models', import.meta.url));
 /** Short leases so lapsed claims are noticed quickly; a short grace so stops are quick. */
@@ -17,18 +18,6 @@ const TERMINAL = ['succeeded', 'failed', 'canceled'];
 
 // biome-ignore lint/suspicious/noExplicitAny: predictions are checked field by field by the assertions
 type Prediction = any;
-
-/** Polls `probe` until `done` holds for its value (bounded), returning that value. */
-async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
-}
 
 /** The ids of every process below `pid` (Linux only; empty elsewhere). */
 function descendants(pid: number): number[] {
@@ -129,10 +118,10 @@ describe('recovery', () => {
 
   const statusOf = (platform: Platform, id: string) => get(platform, id).then((p) => p.status as string);
   const reach = (platform: Platform, id: string, wanted: string[]) =>
-    until(
-      `${id} to be ${wanted.join(' or ')}`,
+    poll(
       () => get(platform, id),
       (p) => wanted.includes(p.status),
+      `${id} to be ${wanted.join(' or ')}`,
     );
 
   it('after a crash, fails what a model had started and runs what was still queued', async () => {
@@ -218,10 +207,10 @@ describe('recovery', () => {
     expect(await statusOf(first, queued.id)).toBe('starting');
 
     first.child.kill('SIGTERM');
-    await until(
-      'the node to be shutting down',
+    await poll(
       () => first.api('GET', '/health'),
       (h) => h.body?.status === 'shutting down',
+      'the node to be shutting down',
     );
     // While it drains, reads work and new work is refused.
     expect(await statusOf(first, running.id)).toBe('processing');
@@ -247,11 +236,11 @@ describe('recovery', () => {
     await reach(first, running.id, ['processing']);
     const instances = await crash(first);
     expect(instances.length).toBeGreaterThan(0);
-    const lingering = await until(
-      'the instances of the crashed node to exit',
+    const lingering = await poll(
       async () => instances.filter(alive),
       (l) => l.length === 0,
-      10_000, // the runtime forces its exit 2 s after its stdin closes; the rest is slack for a loaded machine
+      'the instances of the crashed node to exit',
+      { timeoutMs: 10_000 }, // the runtime forces its exit 2 s after its stdin closes; the rest is slack for a loaded machine
     ).catch(() => instances.filter(alive));
     expect(lingering, 'processes of the crashed node still running').toEqual([]);
   });

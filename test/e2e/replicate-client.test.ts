@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Replicate, { type FileOutput, type Prediction, type ServerSentEvent, validateWebhook } from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Platform } from './helpers/platform.js';
+import { poll, rejection } from './helpers/wait.js';
 
 const MODELS = fileURLToPath(new URL('./fixtures/models', import.meta.url));
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -25,27 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.stop();
 }, 30_000);
-
-/** Reads until `done` holds (a bounded poll, as the clients do), failing with the last value after `timeoutMs`. */
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** The promise's rejection (fails if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Error & { response?: Response }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { response?: Response };
-  }
-  throw new Error('expected a rejection');
-}
 
 /** The JSON body an ApiError carries in its message (the client reads the body to build the message). */
 function problemOf(error: Error): Record<string, unknown> {
@@ -203,6 +183,7 @@ describe('run', () => {
       () => replicate.predictions.get(id as string),
       (p) => TERMINAL.includes(p.status),
       'the aborted prediction to end',
+      { timeoutMs: 15_000 },
     );
     expect(final.status).toBe('canceled');
     expect(final.output).toBeNull();
@@ -361,6 +342,7 @@ describe('predictions', () => {
       () => replicate.predictions.get(created.id),
       (p) => p.status === 'processing' && (p.logs ?? '').includes('step 2/400'),
       'the slow model to be mid-run',
+      { timeoutMs: 15_000 },
     );
     const answered = await replicate.predictions.cancel(created.id);
     expect(answered.id).toBe(created.id);
@@ -369,6 +351,7 @@ describe('predictions', () => {
       () => replicate.predictions.get(created.id),
       (p) => TERMINAL.includes(p.status),
       'the canceled prediction to end',
+      { timeoutMs: 15_000 },
     );
     expect(final).toMatchObject({ status: 'canceled', output: null });
     expect(final.logs).not.toContain('step 400/400');
@@ -413,7 +396,7 @@ describe('predictions', () => {
       walk,
       (list) => created.every((id) => list.find((p) => p.id === id)?.status === 'succeeded'),
       'the 105 queued predictions to succeed',
-      40_000,
+      { timeoutMs: 40_000 },
     );
     const byId = new Map(finished.map((p) => [p.id, p]));
     for (const [i, id] of created.entries()) expect(byId.get(id)?.output).toBe(`hello n${i}`);

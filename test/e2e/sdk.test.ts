@@ -23,6 +23,7 @@ import Replicate, {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packModel } from '../../packages/server/src/packaging/index.js';
 import { Platform } from './helpers/platform.js';
+import { poll, rejection } from './helpers/wait.js';
 
 const MODELS = fileURLToPath(new URL('./fixtures/sdk-models', import.meta.url));
 const HELLO = fileURLToPath(new URL('./fixtures/sdk-models/hello', import.meta.url));
@@ -41,27 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.stop();
 }, 30_000);
-
-/** Reads until `done` holds, failing with the last value after `timeoutMs`. */
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** The promise's rejection (fails if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function latestVersionId(name: string): Promise<string> {
   const id = (await replicate.models.get('local', name)).latest_version?.id;
@@ -236,6 +216,7 @@ describe('run', () => {
       () => replicate.predictions.get(id as string),
       (p) => TERMINAL.includes(p.status),
       'the aborted prediction to end',
+      { timeoutMs: 15_000 },
     );
     expect(final).toMatchObject({ status: 'canceled', output: null });
     expect(final.logs).not.toContain('| 400/400');
@@ -340,6 +321,7 @@ describe('stream', () => {
       () => replicate.predictions.get(id as string),
       (p) => TERMINAL.includes(p.status),
       'the aborted stream to end',
+      { timeoutMs: 15_000 },
     );
     expect(final.status).toBe('canceled');
     expect((final.output as string[]).length).toBeLessThan(200);
@@ -380,6 +362,7 @@ describe('predictions', () => {
       () => replicate.predictions.get(created.id),
       (p) => p.status === 'processing',
       'the slow model to start',
+      { timeoutMs: 15_000 },
     );
     expect((await replicate.predictions.cancel(created.id)).id).toBe(created.id);
     expect(await replicate.wait(created, { interval: 50 })).toMatchObject({ status: 'canceled' });
@@ -440,6 +423,7 @@ describe('webhooks', () => {
       async () => mine(),
       (list) => list.length > 0,
       'the completed webhook',
+      { timeoutMs: 15_000 },
     );
     const { headers, body } = delivery as Delivery;
     expect(JSON.parse(body)).toMatchObject({ id: created.id, status: 'succeeded', output: 'hello hooked' });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -9,12 +9,18 @@ const EXAMPLES = fileURLToPath(new URL('../../../examples', import.meta.url));
 
 /**
  * A `--models` folder holding copies of just the named examples: serving all of `examples/`
- * would read every example's schema, installing the npm dependencies of the heavy ones.
+ * would read every example's schema, installing the npm dependencies of the heavy ones. Each copy
+ * leaves out the example's node_modules and .replicant folders, as a push leaves them out. The
+ * caller removes the folder when done (the platform may install dependencies into it).
  */
 export function exampleModels(...names: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'replicant-examples-'));
   for (const name of names) {
-    cpSync(join(EXAMPLES, name), join(dir, name), { recursive: true, filter: (source) => !source.includes('node_modules') });
+    const example = join(EXAMPLES, name);
+    cpSync(example, join(dir, name), {
+      recursive: true,
+      filter: (source) => !/(^|[\\/])(node_modules|\.replicant)([\\/]|$)/.test(relative(example, source)),
+    });
   }
   return dir;
 }
